@@ -1,0 +1,45 @@
+# omsorgskapasitet — `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup build report test lint lab fetch bench clean
+
+help: ## List the targets with one line each
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv with the locked dependencies (runs on first use of any target)
+
+build: $(STAMP) ## Build data/processed/indicators.parquet from the raw snapshot
+	$(PY) -m helpers build
+
+report: $(STAMP) ## Build the data and render the default reports to reports/ (HTML, offline)
+	$(PY) -m helpers report --all
+
+test: $(STAMP) ## Run the test suite (offline)
+	$(PY) -m pytest -q -n 2
+
+lint: $(STAMP) ## ruff check
+	$(VENV)/bin/ruff check src tests benchmarks
+
+lab: $(STAMP) ## Start JupyterLab with the project's kernel
+	$(PY) -m helpers lab
+
+fetch: $(STAMP) ## Refresh data from SSB's live APIs into data/raw/ssb/ (needs network)
+	$(PY) -m helpers fetch
+
+bench: $(STAMP) ## Run the benchmarks and print their figures
+	$(PY) benchmarks/clean.py
+
+clean: ## Remove generated data and reports (keeps .venv)
+	rm -rf data/processed/*.parquet reports/*
