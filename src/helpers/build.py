@@ -1,0 +1,174 @@
+"""Build data/processed/indicators.parquet: every raw source read, flagged, harmonised and validated.
+
+The table holds the rows `as_reported` (each figure on the borders of the code it was reported under)
+and the rows harmonised to one structure year (default 2024). Written atomically, with a small
+`build_info.json` beside it (inputs and their sha256, structure year, row counts).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import polars as pl
+
+from helpers import jsonstat, paths
+from helpers.atomic import atomic_path, atomic_write_text
+from helpers.errors import InputError
+from helpers.harmonise import harmonise_counts, harmonise_levels, mapping_for_years, mapping_from_structure
+from helpers.indicators import BY_ID
+from helpers.manifest import sha256_file
+from helpers.outliers import flag_outliers
+from helpers.panel import panel_as_reported, population_by_area, read_hours, read_panel
+from helpers.population import AREA_YEAR, population_rows
+from helpers.rates import derive
+from helpers.reforms import Reforms, load_reforms
+from helpers.schema import AS_REPORTED, conform
+from helpers.validate import validate
+
+SOURCES = ("snapshot", "ssb")
+SHARE_12209_FILE = Path("ssb") / "ssb_12209_v2_response.json"
+HOURS_SOURCE = "SSB 11643 via panel (summert til 2024-områder)"
+
+
+def read_12209(reforms: Reforms, path: Path) -> pl.DataFrame:
+    """SSB's published share of 80+ with home services, as reported, for codes valid in each year."""
+    long = jsonstat.read(path)
+    region = next(c for c in long.columns if c.startswith("KOKkommuneregion") and not c.endswith("_label"))
+    rows = long.filter(pl.col(region).str.contains(r"^\d{4}$")).select(
+        pl.col(region).alias("kommunenr"),
+        pl.col("Tid").cast(pl.Int32).alias("year"),
+        pl.lit("ssb_share_80plus_home_services").alias("indicator"),
+        "value",
+        "status",
+        pl.lit(None, dtype=pl.String).alias("flag"),
+        pl.lit(BY_ID["ssb_share_80plus_home_services"].unit).alias("unit"),
+        pl.lit("SSB 12209 KOShjtj80aarover0001").alias("source"),
+        pl.lit(AS_REPORTED).alias("structure"),
+    )
+    valid = pl.DataFrame(
+        [(c, y) for y in rows["year"].unique().to_list() for c in reforms.valid_codes(y)],
+        schema={"kommunenr": pl.String, "year": pl.Int32}, orient="row",
+    )
+    return conform(rows.join(valid, on=["kommunenr", "year"], how="semi"))
+
+
+def hours_rows(reforms: Reforms, hours: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The 11643 hours as rows on 2024 areas (code = area) and as reported (only where an area is
+    exactly one code of the report year)."""
+    area_rows = conform(
+        hours.with_columns(
+            pl.col("area").alias("kommunenr"),
+            pl.lit(str(AREA_YEAR)).alias("structure"),
+            pl.lit("home_nursing_hours_per_year").alias("indicator"),
+            pl.lit(BY_ID["home_nursing_hours_per_year"].unit).alias("unit"),
+            pl.lit(HOURS_SOURCE).alias("source"),
+        )
+    )
+    area_rows = flag_outliers(area_rows)
+    as_reported = []
+    for area, year, value, flag in area_rows.select("kommunenr", "year", "value", "flag").iter_rows():
+        predecessors = reforms.predecessors(area, AREA_YEAR, year)
+        if len(predecessors) != 1:
+            continue
+        (code,) = predecessors
+        if reforms.exact_areas(code, year, AREA_YEAR) == frozenset({area}):
+            as_reported.append((code, year, value, flag))
+    reported = pl.DataFrame(
+        as_reported, schema={"kommunenr": pl.String, "year": pl.Int32, "value": pl.Float64, "flag": pl.String},
+        orient="row",
+    ).with_columns(
+        pl.lit(AS_REPORTED).alias("structure"),
+        pl.lit("home_nursing_hours_per_year").alias("indicator"),
+        pl.lit(BY_ID["home_nursing_hours_per_year"].unit).alias("unit"),
+        pl.lit(HOURS_SOURCE).alias("source"),
+    )
+    return area_rows, conform(reported)
+
+
+def _kinds(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
+    return frame.filter(pl.col("indicator").is_in([i for i, spec in BY_ID.items() if spec.kind == kind]))
+
+
+def assemble(reforms: Reforms, raw: Path, structure_year: int) -> pl.DataFrame:
+    """All tidy rows (as reported + harmonised to `structure_year`), named, not yet validated."""
+    panel = read_panel(raw / "ssb" / "paneldata_2007_2025_bred.csv")
+    reported = pl.concat(
+        [panel_as_reported(panel), read_12209(reforms, raw / SHARE_12209_FILE)], how="vertical_relaxed"
+    )
+    reported = flag_outliers(reported)
+    hours_2024, hours_reported = hours_rows(reforms, read_hours(raw / "ssb" / "timer_11643_helsetjenester_i_heimen.csv"))
+    years = sorted(set(reported["year"].to_list()))
+    areas = population_by_area(panel)
+
+    reported_population = population_rows(
+        reforms, areas,
+        [(c, y, y) for c, y in panel.select("kommunenr_hist", pl.col("år").cast(pl.Int32)).unique().iter_rows()],
+        AS_REPORTED,
+    )
+    as_reported = pl.concat([reported, hours_reported, reported_population], how="vertical_relaxed")
+    as_reported = pl.concat([as_reported, derive(as_reported)], how="vertical_relaxed")
+
+    mapping = mapping_for_years(reforms, years, structure_year)
+    structure = str(structure_year)
+    counts = harmonise_counts(_kinds(reported, "count"), mapping, structure_year)
+    levels = harmonise_levels(_kinds(reported, "level"), mapping, structure_year)
+    hours = harmonise_counts(hours_2024, mapping_from_structure(reforms, years, AREA_YEAR, structure_year),
+                             structure_year)
+    target_population = population_rows(
+        reforms, areas, [(c, structure_year, y) for c in reforms.valid_codes(structure_year) for y in years],
+        structure,
+    )
+    harmonised = pl.concat([counts, levels, hours, target_population], how="vertical_relaxed")
+    harmonised = pl.concat([harmonised, derive(harmonised)], how="vertical_relaxed")
+
+    table = pl.concat([as_reported, harmonised], how="vertical_relaxed")
+    names = pl.DataFrame({"kommunenr": list(reforms.names), "name": list(reforms.names.values())})
+    table = table.join(names, on="kommunenr", how="left").with_columns(pl.col("name").alias("kommune"))
+    return conform(table).sort("structure", "kommunenr", "indicator", "year")
+
+
+def build_indicators(
+    structure_year: int = 2024,
+    source: str = "snapshot",
+    out: Path | None = None,
+    raw: Path | None = None,
+) -> pl.DataFrame:
+    """Build, validate and atomically write the indicator table; return it."""
+    if source not in SOURCES:
+        raise InputError(f"source must be one of {SOURCES}, got {source!r}.")
+    raw = Path(raw) if raw is not None else paths.RAW
+    out = Path(out) if out is not None else paths.INDICATORS_PARQUET
+    if source == "ssb":
+        from helpers.live import require_live_run
+
+        raw = require_live_run(raw)
+    started = time.perf_counter()
+    reforms = load_reforms(raw / "klass131")
+    reforms.check_structure_year(int(structure_year)) if isinstance(structure_year, int) else \
+        reforms.check_structure_year(structure_year)
+    table = validate(assemble(reforms, raw, structure_year), reforms)
+    with atomic_path(out) as tmp:
+        table.write_parquet(tmp)
+    inputs = {str(p.relative_to(raw)): sha256_file(p) for p in sorted(raw.rglob("*")) if p.is_file()
+              and p.suffix in (".json", ".csv") and "live" not in p.parts}
+    info = {
+        "structure_year": structure_year,
+        "source": source,
+        "rows": table.height,
+        "seconds": round(time.perf_counter() - started, 3),
+        "inputs": inputs,
+    }
+    atomic_write_text(out.with_name("build_info.json"), json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    return table
+
+
+def load_indicators(path: Path | None = None, *, build_if_missing: bool = True) -> pl.DataFrame:
+    """The processed indicator table, built from the snapshot first if it does not exist."""
+    path = Path(path) if path is not None else paths.INDICATORS_PARQUET
+    if not path.exists():
+        if not build_if_missing:
+            raise InputError(f"{path} does not exist; run `python -m helpers build` first.")
+        return build_indicators(out=path)
+    return pl.read_parquet(path)
