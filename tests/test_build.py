@@ -1,0 +1,124 @@
+"""The full build from the real snapshot: known figures, the 12209 reconciliation, and bad input."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from helpers.build import build_indicators
+from helpers.errors import DataError, InputError
+from helpers.reconcile import reconcile_share_80plus
+from helpers.validate import validate
+
+from support import copy_raw, value_of
+
+
+def test_asker_2019_home_service_users_on_2024_borders_sum_the_three_predecessors(built_table, raw_panel):
+    parts = raw_panel.filter(pl.col("år") == 2019, pl.col("kommunenr_hist").is_in(["0220", "0627", "0628"]))
+    assert parts.height == 3
+    expected = parts["Y_1_a_ialt"].sum()
+    assert expected == 1886 + 601 + 348
+    assert value_of(built_table, "3203", "2024", 2019, "home_service_users") == expected
+    assert value_of(built_table, "0220", "as_reported", 2019, "home_service_users") == 1886
+
+
+def test_asker_structure_column_and_names(built_table):
+    asker = built_table.filter(pl.col("kommunenr") == "3203")
+    assert set(asker["structure"]) == {"2024", "as_reported"}
+    assert set(asker["kommune"]) == {"Asker"}
+    assert asker.filter(pl.col("structure") == "as_reported")["year"].min() == 2024
+
+
+def test_ssb_published_share_for_old_asker_2019(built_table):
+    assert value_of(built_table, "0220", "as_reported", 2019, "ssb_share_80plus_home_services") == 22.1
+    row = built_table.filter(pl.col("kommunenr") == "3203", pl.col("structure") == "2024", pl.col("year") == 2019,
+                             pl.col("indicator") == "ssb_share_80plus_home_services")
+    assert row["value"][0] is None and row["flag"][0] == "not_harmonisable"
+
+
+def test_asker_2023_computed_share_matches_ssb(built_table):
+    computed = value_of(built_table, "3025", "as_reported", 2023, "home_service_users_80plus_per_100_80plus")
+    assert computed == pytest.approx(969 / 4515 * 100)
+    assert round(computed, 1) == value_of(built_table, "3025", "as_reported", 2023, "ssb_share_80plus_home_services")
+
+
+def test_reconciliation_2023_agrees_for_every_kommune_with_both_figures(built_table):
+    result = reconcile_share_80plus(built_table, years=(2023,))
+    comparable = result.filter(pl.col("computed").is_not_null())
+    assert comparable.height >= 349
+    assert comparable.filter(~pl.col("agrees")).height == 0, comparable.filter(~pl.col("agrees"))
+    # the few without a computed figure are listed with a reason
+    missing = result.filter(pl.col("computed").is_null())
+    assert set(missing["kommunenr"]) == {"1144", "4633", "5043"}
+    assert missing["reason"].null_count() == 0
+
+
+def test_alesund_split_uses_both_successors_population(built_table):
+    pop_1507 = value_of(built_table, "1507", "as_reported", 2023, "population_80plus")
+    pop_1508 = value_of(built_table, "1508", "2024", 2023, "population_80plus")
+    pop_1580 = value_of(built_table, "1580", "2024", 2023, "population_80plus")
+    assert pop_1507 == pop_1508 + pop_1580
+    flagged = built_table.filter(pl.col("kommunenr") == "1580", pl.col("structure") == "2024",
+                                 pl.col("year") == 2021, pl.col("indicator") == "home_service_users")
+    assert flagged["value"][0] is None and flagged["flag"][0] == "split"
+
+
+def test_catalogue_indicators_missing_from_snapshot_are_present_as_missing(built_table):
+    places = built_table.filter(pl.col("indicator") == "institution_places_per_100_80plus")
+    assert places.height > 0 and places["value"].null_count() == places.height
+
+
+def test_validation_reports_offending_rows(built_table, reforms):
+    duplicated = pl.concat([built_table.head(3), built_table.head(1)])
+    with pytest.raises(DataError, match="primary_key"):
+        validate(duplicated, reforms)
+    inconsistent = built_table.head(2).with_columns(pl.lit(None, dtype=pl.Float64).alias("value"),
+                                                    pl.lit(None, dtype=pl.String).alias("status"))
+    with pytest.raises(DataError, match="value_status_consistent"):
+        validate(inconsistent, reforms)
+
+
+def test_code_not_valid_for_its_year_fails_validation(built_table, reforms):
+    wrong = built_table.filter(pl.col("kommunenr") == "3203", pl.col("structure") == "as_reported").head(1)
+    wrong = wrong.with_columns(pl.lit(2015, dtype=pl.Int32).alias("year"))
+    with pytest.raises(DataError, match="not valid for their year"):
+        validate(wrong, reforms)
+
+
+def test_corrupt_jsonstat_file_is_a_clear_error_and_leaves_no_file(tmp_path):
+    raw = copy_raw(tmp_path)
+    target = raw / "ssb" / "ssb_12209_v2_response.json"
+    target.write_bytes(target.read_bytes()[:1000])
+    out = tmp_path / "processed" / "indicators.parquet"
+    with pytest.raises(DataError, match="ssb_12209_v2_response.json: not valid JSON"):
+        build_indicators(out=out, raw=raw)
+    assert not out.exists() and list(out.parent.glob("*")) == []
+
+
+def test_truncated_panel_fails_validation_and_leaves_no_file(tmp_path):
+    raw = copy_raw(tmp_path)
+    target = raw / "ssb" / "paneldata_2007_2025_bred.csv"
+    target.write_bytes(target.read_bytes()[:-40])
+    out = tmp_path / "processed" / "indicators.parquet"
+    with pytest.raises(DataError):
+        build_indicators(out=out, raw=raw)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("year", [1999, 2035])
+def test_impossible_structure_year_is_a_clear_error_and_leaves_no_file(tmp_path, year):
+    out = tmp_path / "indicators.parquet"
+    with pytest.raises(InputError, match="impossible structure year"):
+        build_indicators(structure_year=year, out=out)
+    assert not out.exists()
+
+
+def test_unknown_source_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="source must be one of"):
+        build_indicators(source="excel", out=tmp_path / "x.parquet")
+
+
+def test_source_ssb_without_a_fetch_says_to_run_fetch(tmp_path):
+    raw = copy_raw(tmp_path)
+    with pytest.raises(InputError, match="fetch"):
+        build_indicators(source="ssb", out=tmp_path / "x.parquet", raw=raw)
