@@ -1,0 +1,717 @@
+"""The live path: fetch the catalogue's SSB tables (PxWebApi v2) and KLASS kommune data into a new run folder.
+
+What is fetched is declared in `TABLES` (one `TableQuery` per query, ContentsCodes taken from
+`helpers.indicators.CATALOGUE`) and in `fetch_klass` (KLASS 131: changes, the classification and its versions;
+optionally the KOSTRA-group correspondence tables listed by those versions). Every response is saved as the
+bytes received, next to a `MANIFEST.csv` (columns of `helpers.manifest`).
+
+Run folder and failure policy (all or nothing): a run is written into a hidden staging folder
+`<dest_root>/.<stamp>.partial` and renamed to `<dest_root>/<stamp>` (UTC, `YYYYMMDDTHHMMSSZ`, a suffix `-2`,
+`-3`... if taken) only after every file and the manifest are complete. If anything fails, the staging folder
+is removed, so a run folder either holds a complete fetch or does not exist. Nothing outside the new folder
+is written; existing files are never overwritten.
+
+Per table: GET `/tables/{id}/metadata` first; the requested codes are expanded (`*`, `?`-wildcards,
+`from(x)`, `to(x)`) and intersected with the codes that exist. A ContentsCode that does not exist is an error
+(the catalogue is wrong or SSB replaced the table); other missing codes are dropped with a warning (error if
+nothing is left). The selection is split, largest dimension first, so that each query stays under SSB's cell
+limit; a GET URL longer than `MAX_GET_URL` characters is sent as POST with a JSON body instead.
+
+HTTP behaviour: at most `maxCallsPerTimeWindow` calls per `timeWindow` seconds (read from `/config`;
+30 per 60 s if missing), 429/5xx/network errors retried with exponential backoff (Retry-After honoured,
+at most `MAX_TRIES` tries), 4xx turned into `FetchError` naming the table and the query, a truncated or
+non-JSON body retried once and then reported as `FetchError`.
+
+Why not pxwebpy (0.6.0, a dependency): its `Client.call` returns `response.json()`, so the bytes as received
+are lost, and we must store exactly those; it retries only 429 (not 5xx, network errors or truncated
+bodies), with `time.sleep`/`time.monotonic` hard-wired (no fake clock in tests); it raises
+`requests.HTTPError` without the table/query, keeps an in-memory response cache, and fails outright when
+`/config` lacks a key instead of using a default. It could be pointed at a local base URL, but the rest
+would have to be worked around, so this module is a small httpx client. The splitting rule is the same
+idea as pxwebpy's `split_value_codes` (a private function there, hence not imported).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import fnmatch
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from helpers import paths
+from helpers.atomic import atomic_write_bytes
+from helpers.errors import FetchError, InputError
+from helpers.indicators import CATALOGUE
+from helpers.manifest import SSB_LICENCE, sha256_file, write_manifest
+
+log = logging.getLogger(__name__)
+
+BASE_URL = "https://data.ssb.no/api/pxwebapi/v2"
+KLASS_URL = "https://data.ssb.no/api/klass/v1"
+LANG = "no"
+DEFAULT_MAX_CALLS = 30
+DEFAULT_TIME_WINDOW = 60.0
+DEFAULT_MAX_CELLS = 800_000
+MAX_GET_URL = 2000
+MAX_TRIES = 5
+BACKOFF_BASE = 1.0
+MAX_WAIT = 300.0
+TIMEOUT = 60.0
+KLASS_FROM = "2005-01-01"
+REGION = "REGION"
+"""Selection key standing for the table's region dimension (found in its metadata)."""
+REGION_NAMES = ("KOKkommuneregion0000", "Region")
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+Now = Callable[[], datetime]
+Row = dict[str, str]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------------------------------------
+# What to fetch
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """One query of one SSB table.
+
+    `selection` maps dimension codes (or `REGION`) to value expressions; ContentsCode comes from `contents`.
+    Dimensions the table has but `selection` does not name are fetched whole (`*`). An empty tuple means
+    "eliminate" (SSB sums over the dimension); if the table does not allow that, all values are fetched.
+    `codelists` maps a dimension to an SSB code list id (sent with the metadata and data calls).
+    """
+
+    table: str
+    name: str
+    contents: tuple[str, ...]
+    selection: tuple[tuple[str, tuple[str, ...]], ...]
+    description: str
+    codelists: tuple[tuple[str, str], ...] = ()
+
+
+def catalogue_contents(table: str) -> tuple[str, ...]:
+    """ContentsCodes the catalogue reads from `table`, in catalogue order (codes pair with tables by position
+    when an indicator names as many codes as tables; a single code applies to all its tables)."""
+    codes: list[str] = []
+    for indicator in CATALOGUE:
+        if table not in indicator.source_tables or not indicator.contents_codes:
+            continue
+        if len(indicator.contents_codes) == len(indicator.source_tables):
+            pairs = zip(indicator.source_tables, indicator.contents_codes, strict=True)
+            found = [code for source, code in pairs if source == table]
+        else:
+            found = list(indicator.contents_codes)
+        codes.extend(code for code in found if code not in codes)
+    return tuple(codes)
+
+
+def _query(table: str, description: str, name: str = "", **dims: tuple[str, ...]) -> TableQuery:
+    contents = catalogue_contents(table) or ("*",)
+    selection = {REGION: ("*",), "Tid": ("*",), **dims}
+    return TableQuery(table, name or table, contents, tuple(selection.items()), description)
+
+
+_AGES_67_PLUS = (*(f"{age:03d}" for age in range(67, 105)), "105+")
+
+TABLES: tuple[TableQuery, ...] = (
+    _query("12209", "Utvalgte nøkkeltall for helse og omsorg (K): andel 80+ som bruker hjemmetjenester"),
+    _query("12292", "Omsorgstjenester, supplerende grunnlagstall (K): brukere hjemmetjenester, "
+           "heldøgnsbolig, timer per uke"),
+    _query("11645", "Brukere av omsorgstjenester per 31.12.: langtidsopphold i institusjon (TenesteType 21), "
+           "alle aldre", TenesteType=("21",), Alder=("*",)),
+    _query("11924", "Avtalte årsverk i omsorgstjenestene etter utdanning (K), sykepleiergrupper KF01-KF04",
+           KOKkyrk200000=("KF01", "KF02", "KF03", "KF04")),
+    _query("14534", "Årsverk i omsorgstjenestene etter stillingstype og utdanning (K): alle stillinger, "
+           "sykepleiere", KOKstillingkode0000=("TOT",), KOKutdanningoms0000=("01",)),
+    _query("11643", "Timer til omsorgstjenester i løpet av året (K), alle tjenester (helsetjenester i "
+           "hjemmet er en av dem), alle statistikkvariabler"),
+    _query("11875", "Helse- og omsorgsinstitusjoner, plasser (K): disponible plasser i institusjon"),
+    _query("07459", "Befolkning 1.1. etter kommune, kjønn og alder 67 år og over", name="07459_alder67pluss",
+           REGION=("????",), Kjonn=("1", "2"), Alder=_AGES_67_PLUS, Tid=("from(2005)",)),
+    _query("07459", "Befolkning 1.1. etter kommune og kjønn, alle aldre (alder eliminert)",
+           name="07459_i_alt",
+           REGION=("????",), Kjonn=("1", "2"), Alder=(), Tid=("from(2005)",)),
+)
+TABLE_IDS: tuple[str, ...] = tuple(dict.fromkeys(query.table for query in TABLES))
+
+
+def queries_for(tables: Sequence[str] | None) -> tuple[TableQuery, ...]:
+    """The entries of `TABLES` for the given table ids (all when None); InputError for unknown ids."""
+    if tables is None:
+        return TABLES
+    unknown = [table for table in tables if table not in TABLE_IDS]
+    if unknown:
+        raise InputError(f"Unknown SSB table(s) {unknown}; the live fetch knows {', '.join(TABLE_IDS)}.")
+    return tuple(query for query in TABLES if query.table in tables)
+
+
+# --------------------------------------------------------------------------------------------------------
+# HTTP: rate limit, retries, errors
+# --------------------------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most `max_calls` calls in any `window` seconds (sliding window over the times of past calls)."""
+
+    def __init__(self, max_calls: int, window: float, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep):
+        self.max_calls = max(1, int(max_calls))
+        self.window = float(window)
+        self._clock = clock
+        self._sleep = sleep
+        self._calls: deque[float] = deque()
+
+    def acquire(self) -> None:
+        """Wait until one more call is allowed, then count it."""
+        while True:
+            now = self._clock()
+            while self._calls and now - self._calls[0] >= self.window:
+                self._calls.popleft()
+            if len(self._calls) < self.max_calls:
+                self._calls.append(now)
+                return
+            self._sleep(self.window - (now - self._calls[0]))
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - _utcnow()).total_seconds())
+
+
+def _snippet(content: bytes, limit: int = 400) -> str:
+    text = content.decode("utf-8", errors="replace").strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP call: method, URL and (for POST) a JSON body."""
+
+    method: str
+    url: str
+    body: dict[str, Any] | None = None
+
+    @property
+    def source(self) -> str:
+        """The query as written to the manifest and to error messages."""
+        if self.body is None:
+            return self.url
+        return f"POST {self.url} body={json.dumps(self.body, ensure_ascii=False, separators=(',', ':'))}"
+
+
+class Http:
+    """httpx calls with a rate limit, bounded retries and errors that name what was asked for."""
+
+    def __init__(self, client: httpx.Client, limiter: RateLimiter, *, sleep: Sleep = time.sleep,
+                 max_tries: int = MAX_TRIES, headers: dict[str, str] | None = None):
+        self.client = client
+        self.limiter = limiter
+        self._sleep = sleep
+        self.max_tries = max_tries
+        self.headers = headers or {}
+
+    def _wait(self, what: str, request: Request, attempt: int, retry_after: float | None) -> None:
+        delay = BACKOFF_BASE * 2 ** (attempt - 1) if retry_after is None else retry_after
+        if delay > MAX_WAIT:
+            raise FetchError(f"{what}: SSB asks to wait {delay:.0f} s before retrying {request.source}; "
+                             "try again later.")
+        self._sleep(delay)
+
+    def call(self, what: str, request: Request, valid: Callable[[Any], bool]) -> tuple[bytes, Any]:
+        """Send `request` and return (bytes as received, parsed JSON); FetchError naming `what` otherwise."""
+        bad_bodies = 0
+        for attempt in range(1, self.max_tries + 1):
+            last = attempt == self.max_tries
+            self.limiter.acquire()
+            try:
+                response = self.client.request(request.method, request.url, json=request.body,
+                                               headers=self.headers)
+            except httpx.TransportError as exc:
+                if last:
+                    raise FetchError(f"{what}: no complete answer after {attempt} tries "
+                                     f"({type(exc).__name__}: {exc}) for {request.source}") from exc
+                log.warning("%s: %s, retrying", what, exc)
+                self._wait(what, request, attempt, None)
+                continue
+            content, status = response.content, response.status_code
+            if status == 429 or status >= 500:
+                if last:
+                    raise FetchError(f"{what}: HTTP {status} after {attempt} tries for {request.source}. "
+                                     f"Response: {_snippet(content)}")
+                log.warning("%s: HTTP %s, retrying", what, status)
+                self._wait(what, request, attempt, _retry_after(response.headers.get("Retry-After")))
+                continue
+            if status >= 300:
+                raise FetchError(f"{what}: HTTP {status} {response.reason_phrase} for {request.source}. "
+                                 f"SSB says: {_snippet(content) or '(empty body)'}")
+            try:
+                parsed = json.loads(content)
+                ok = valid(parsed)
+            except ValueError:
+                ok = False
+            if ok:
+                return content, parsed
+            bad_bodies += 1
+            if bad_bodies > 1 or last:
+                raise FetchError(f"{what}: truncated or invalid JSON response ({len(content)} bytes) for "
+                                 f"{request.source}. Starts with: {_snippet(content, 120)!r}")
+            log.warning("%s: truncated or invalid JSON, retrying once", what)
+            self._wait(what, request, attempt, None)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _is_object(data: Any) -> bool:
+    return isinstance(data, dict)
+
+
+def _is_metadata(data: Any) -> bool:
+    return isinstance(data, dict) and ("dimension" in data or "variables" in data)
+
+
+def _is_dataset(data: Any) -> bool:
+    """A complete JSON-stat2 dataset: as many values as the product of the dimension sizes."""
+    if not isinstance(data, dict) or not isinstance(data.get("size"), list):
+        return False
+    values = data.get("value")
+    if isinstance(values, dict):
+        return True
+    return isinstance(values, list) and len(values) == math.prod(data["size"])
+
+
+def _has(key: str) -> Callable[[Any], bool]:
+    return lambda data: isinstance(data, dict) and key in data
+
+
+# --------------------------------------------------------------------------------------------------------
+# PxWebApi v2
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One dimension of a table as its metadata describes it."""
+
+    code: str
+    values: tuple[str, ...]
+    elimination: bool
+    role: str = ""
+
+
+def parse_metadata(table: str, data: Any) -> dict[str, Dimension]:
+    """Dimensions of a v2 metadata response (JSON-stat2, or the json-px `variables` shape), in table order."""
+    dims: dict[str, Dimension] = {}
+    if isinstance(data, dict) and isinstance(data.get("dimension"), dict):
+        roles = {code: role for role, codes in (data.get("role") or {}).items() for code in codes}
+        for code in [c for c in data.get("id") or data["dimension"] if c in data["dimension"]]:
+            entry = data["dimension"][code]
+            category = entry.get("category", {})
+            index = category.get("index") or list(category.get("label", {}))
+            values = sorted(index, key=index.__getitem__) if isinstance(index, dict) else list(index)
+            elimination = bool((entry.get("extension") or {}).get("elimination", False))
+            dims[code] = Dimension(code, tuple(values), elimination, roles.get(code, ""))
+    elif isinstance(data, dict) and isinstance(data.get("variables"), list):
+        roles = {"TimeVariable": "time", "ContentsVariable": "metric", "GeographicalVariable": "geo"}
+        for var in data["variables"]:
+            code = var.get("id") or var.get("code")
+            values = tuple(v["code"] if isinstance(v, dict) else v for v in var.get("values", []))
+            role = roles.get(var.get("type"), "")
+            dims[code] = Dimension(code, values, bool(var.get("elimination", False)), role)
+    if not dims:
+        raise FetchError(f"SSB table {table}: metadata response has no dimensions.")
+    return dims
+
+
+def region_dimension(table: str, dims: dict[str, Dimension]) -> str:
+    """The code of the table's region dimension (role geo, else a known name)."""
+    for dim in dims.values():
+        if dim.role == "geo":
+            return dim.code
+    for name in REGION_NAMES:
+        if name in dims:
+            return name
+    raise FetchError(f"SSB table {table}: no region dimension in {list(dims)}.")
+
+
+def expand(expressions: Iterable[str], available: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Codes of `available` (in their order) matched by `expressions`, and the explicit codes not found.
+
+    Understands `*`, wildcards with `*`/`?`, `from(x)` and `to(x)` (string comparison, meant for years).
+    """
+    chosen: set[str] = set()
+    missing: list[str] = []
+    for expr in expressions:
+        if expr.startswith(("from(", "to(")) and expr.endswith(")"):
+            bound = expr[expr.index("(") + 1 : -1]
+            after = expr.startswith("from(")
+            chosen.update(code for code in available if (code >= bound if after else code <= bound))
+        elif "*" in expr or "?" in expr:
+            chosen.update(code for code in available if fnmatch.fnmatchcase(code, expr))
+        elif expr in available:
+            chosen.add(expr)
+        else:
+            missing.append(expr)
+    return [code for code in available if code in chosen], missing
+
+
+def resolve(query: TableQuery, dims: dict[str, Dimension]) -> dict[str, list[str]]:
+    """Explicit codes per dimension to fetch (eliminated dimensions left out); FetchError when impossible."""
+    wanted = {region_dimension(query.table, dims) if dim == REGION else dim: exprs
+              for dim, exprs in query.selection}
+    wanted["ContentsCode"] = query.contents
+    unknown = sorted(set(wanted) - set(dims))
+    if unknown:
+        raise FetchError(f"SSB table {query.table}: dimension(s) {unknown} not in the table "
+                         f"(it has {list(dims)}); update helpers.ssb.TABLES.")
+    selection: dict[str, list[str]] = {}
+    for dim in dims.values():
+        exprs = wanted.get(dim.code, ("*",))
+        if not exprs:
+            if dim.elimination:
+                continue
+            log.warning("SSB table %s: %s cannot be eliminated; fetching all values", query.table, dim.code)
+            exprs = ("*",)
+        codes, missing = expand(exprs, dim.values)
+        if missing and dim.code == "ContentsCode":
+            raise FetchError(f"SSB table {query.table}: ContentsCode {missing} does not exist (the table "
+                             f"has {list(dim.values)}); check helpers.indicators or whether SSB replaced "
+                             "the table.")
+        if missing:
+            log.warning("SSB table %s: %s values %s do not exist; skipped", query.table, dim.code, missing)
+        if not codes:
+            raise FetchError(f"SSB table {query.table}: no values of {dim.code} match {list(exprs)}.")
+        selection[dim.code] = codes
+    return selection
+
+
+def split_selection(selection: dict[str, list[str]], max_cells: int) -> list[dict[str, list[str]]]:
+    """Split `selection` (largest dimension first) into parts of at most `max_cells` cells each."""
+    sizes = {dim: len(codes) for dim, codes in selection.items()}
+    total = math.prod(sizes.values())
+    splittable = [dim for dim, size in sizes.items() if size > 1]
+    if total <= max_cells or not splittable:
+        return [selection]
+    dim = max(splittable, key=sizes.__getitem__)
+    chunk = max(1, max_cells // (total // sizes[dim]))
+    parts: list[dict[str, list[str]]] = []
+    for start in range(0, sizes[dim], chunk):
+        parts.extend(split_selection({**selection, dim: selection[dim][start : start + chunk]}, max_cells))
+    return parts
+
+
+def _describe(selection: dict[str, list[str]]) -> str:
+    shown = []
+    for dim, codes in selection.items():
+        many = f"{len(codes)} ({codes[0]}…{codes[-1]})"
+        shown.append(f"{dim}={codes[0] if len(codes) == 1 else many}")
+    return "; ".join(shown)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """SSB's limits as announced by `/config` (defaults where it says nothing)."""
+
+    max_calls: int = DEFAULT_MAX_CALLS
+    time_window: float = DEFAULT_TIME_WINDOW
+    max_cells: int = DEFAULT_MAX_CELLS
+
+    @classmethod
+    def from_config(cls, config: Any) -> Limits:
+        """Limits from a `/config` response; a missing or non-positive value keeps the default."""
+        def pick(key: str, default: float) -> float:
+            value = config.get(key) if isinstance(config, dict) else None
+            return value if isinstance(value, int | float) and value > 0 else default
+
+        return cls(int(pick("maxCallsPerTimeWindow", DEFAULT_MAX_CALLS)),
+                   float(pick("timeWindow", DEFAULT_TIME_WINDOW)),
+                   int(pick("maxDataCells", DEFAULT_MAX_CELLS)))
+
+
+class SsbClient:
+    """PxWebApi v2 calls within SSB's limits; `open` reads them from `/config`."""
+
+    def __init__(self, http: Http, base_url: str = BASE_URL, limits: Limits | None = None,
+                 max_url: int = MAX_GET_URL):
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.limits = limits or Limits()
+        self.max_url = max_url
+        self.config: tuple[Request, bytes] | None = None
+        self._metadata: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[Request, bytes, Any]] = {}
+
+    @classmethod
+    def open(cls, client: httpx.Client, base_url: str = BASE_URL, *, clock: Clock = time.monotonic,
+             sleep: Sleep = time.sleep, max_url: int = MAX_GET_URL) -> SsbClient:
+        """A client whose rate and cell limits come from `/config` (defaults, with a warning, if it fails)."""
+        limiter = RateLimiter(DEFAULT_MAX_CALLS, DEFAULT_TIME_WINDOW, clock, sleep)
+        ssb = cls(Http(client, limiter, sleep=sleep), base_url, max_url=max_url)
+        request = Request("GET", f"{ssb.base_url}/config")
+        try:
+            content, config = ssb.http.call("SSB PxWebApi /config", request, _is_object)
+        except FetchError as exc:
+            log.warning("%s; using default limits %s", exc, ssb.limits)
+            return ssb
+        ssb.limits = Limits.from_config(config)
+        limiter.max_calls, limiter.window = ssb.limits.max_calls, ssb.limits.time_window
+        ssb.config = (request, content)
+        return ssb
+
+    def metadata(self, table: str, codelists: tuple[tuple[str, str], ...] = ()) -> tuple[Request, bytes, Any]:
+        """GET `/tables/{table}/metadata` (once per table and code lists per client)."""
+        key = (table, codelists)
+        if key not in self._metadata:
+            params = [("lang", LANG), ("outputFormat", "json-stat2")]
+            params += [(f"codelist[{dim}]", codelist) for dim, codelist in codelists]
+            query = urlencode(params, safe="[]")
+            request = Request("GET", f"{self.base_url}/tables/{table}/metadata?{query}")
+            content, data = self.http.call(f"SSB table {table} (metadata)", request, _is_metadata)
+            self._metadata[key] = (request, content, data)
+        return self._metadata[key]
+
+    def data_request(self, query: TableQuery, part: dict[str, list[str]],
+                     dims: dict[str, Dimension]) -> Request:
+        """GET with valueCodes (`*` where a part takes all values), or POST when the URL would be too long."""
+        codelists = dict(query.codelists)
+        sent = {dim: ["*"] if len(codes) == len(dims[dim].values) else codes for dim, codes in part.items()}
+        params = [("lang", LANG), ("outputFormat", "json-stat2")]
+        params += [(f"valueCodes[{dim}]", ",".join(codes)) for dim, codes in sent.items()]
+        params += [(f"codelist[{dim}]", codelist) for dim, codelist in codelists.items()]
+        url = f"{self.base_url}/tables/{query.table}/data?{urlencode(params, safe='[]*(),?')}"
+        if len(url) <= self.max_url:
+            return Request("GET", url)
+        body = {"selection": [{"variableCode": dim, "valueCodes": codes,
+                               **({"codelist": codelists[dim]} if dim in codelists else {})}
+                              for dim, codes in sent.items()]}
+        url = f"{self.base_url}/tables/{query.table}/data?lang={LANG}&outputFormat=json-stat2"
+        return Request("POST", url, body)
+
+    def data(self, query: TableQuery, request: Request) -> bytes:
+        """The raw JSON-stat2 bytes of one data request (validated: complete and consistent)."""
+        return self.http.call(f"SSB table {query.table} ({query.name})", request, _is_dataset)[0]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Saving
+# --------------------------------------------------------------------------------------------------------
+
+
+class RunFolder:
+    """Writes response bytes atomically into one folder and collects their manifest rows."""
+
+    def __init__(self, folder: Path, now: Now = _utcnow):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._now = now
+
+    def save(self, name: str, content: bytes, source: str, tables: str, description: str) -> Row | None:
+        """Write `content` to `name` (never over a different file) and return its manifest row.
+
+        Returns None when the same bytes are already there (e.g. one table's metadata used by two queries).
+        """
+        target = self.folder / name
+        if target.exists():
+            if target.read_bytes() == content:
+                return None
+            raise FetchError(f"{target} exists with other content; raw files are never rewritten.")
+        atomic_write_bytes(target, content)
+        return {"file": name, "source": source, "ssb_tables": tables, "description": description,
+                "retrieved": _iso(self._now()), "sha256": sha256_file(target), "licence": SSB_LICENCE}
+
+
+def _open_client() -> httpx.Client:
+    return httpx.Client(timeout=TIMEOUT, follow_redirects=True,
+                        headers={"User-Agent": "omsorgskapasitet/0.1 (httpx)"})
+
+
+def _rows(*rows: Row | None) -> list[Row]:
+    return [row for row in rows if row is not None]
+
+
+def fetch_table(query: TableQuery | str, run_dir: Path, *, client: SsbClient | None = None,
+                base_url: str = BASE_URL, clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
+                now: Now = _utcnow) -> list[Row]:
+    """Fetch one table (a `TableQuery`, or a table id = all its entries in `TABLES`) into `run_dir`.
+
+    Saves the metadata and the data part(s) and returns their manifest rows; writing MANIFEST.csv is left to
+    the caller (`fetch` does it). Without `client`, one is opened on `base_url` (reading `/config`).
+    """
+    queries = queries_for([query]) if isinstance(query, str) else (query,)
+    if client is None:
+        with _open_client() as http_client:
+            ssb = SsbClient.open(http_client, base_url, clock=clock, sleep=sleep)
+            return fetch_table(query, run_dir, client=ssb, now=now)
+    run = RunFolder(run_dir, now)
+    rows: list[Row] = []
+    for one in queries:
+        request, content, metadata = client.metadata(one.table, one.codelists)
+        suffix = "".join(f"_{codelist}" for _, codelist in one.codelists)
+        rows += _rows(run.save(f"{one.table}{suffix}_metadata.json", content, request.source, one.table,
+                               f"PxWebApi v2 metadata of table {one.table}"))
+        dims = parse_metadata(one.table, metadata)
+        parts = split_selection(resolve(one, dims), client.limits.max_cells)
+        for number, part in enumerate(parts, start=1):
+            request = client.data_request(one, part, dims)
+            content = client.data(one, request)
+            tail = "" if len(parts) == 1 else f"_part{number:02d}of{len(parts):02d}"
+            rows += _rows(run.save(f"{one.name}_data{tail}.json", content, request.source, one.table,
+                                   f"{one.description}. JSON-stat2, part {number} of {len(parts)}: "
+                                   f"{_describe(part)}"))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------------
+# KLASS
+# --------------------------------------------------------------------------------------------------------
+
+
+def _klass_get(http: Http, run: RunFolder, what: str, url: str, name: str, description: str,
+               valid: Callable[[Any], bool] = _is_object) -> tuple[Row | None, Any]:
+    request = Request("GET", url)
+    content, data = http.call(what, request, valid)
+    return run.save(name, content, request.source, what, description), data
+
+
+def _in_range(version: dict[str, Any], date_from: str, date_to: str) -> bool:
+    valid_to = version.get("validTo")
+    return str(version.get("validFrom", "")) <= date_to and (not valid_to or str(valid_to) > date_from)
+
+
+def fetch_klass(run_dir: Path, *, klass_url: str = KLASS_URL, date_from: str = KLASS_FROM,
+                date_to: str | None = None, kostra_groups: bool = False, http: Http | None = None,
+                clock: Clock = time.monotonic, sleep: Sleep = time.sleep, now: Now = _utcnow) -> list[Row]:
+    """Fetch KLASS 131 (kommuner) into `run_dir`: changes `date_from`..`date_to`, the classification and each
+    version valid in that span; returns manifest rows.
+
+    With `kostra_groups`, also the correspondence tables "KOSTRA - kommunegruppering … - Kommuneinndeling …"
+    (KLASS 112 ↔ 131) that those versions list. That endpoint's shape is unverified, so a failure there is
+    logged and skipped rather than failing the run.
+    """
+    if http is None:
+        with _open_client() as client:
+            limiter = RateLimiter(DEFAULT_MAX_CALLS, DEFAULT_TIME_WINDOW, clock, sleep)
+            http = Http(client, limiter, sleep=sleep, headers={"Accept": "application/json"})
+            return fetch_klass(run_dir, klass_url=klass_url, date_from=date_from, date_to=date_to,
+                               kostra_groups=kostra_groups, http=http, now=now)
+    base = klass_url.rstrip("/")
+    date_to = date_to or now().astimezone(UTC).date().isoformat()
+    run = RunFolder(run_dir, now)
+    span = urlencode({"from": date_from, "to": date_to, "language": "nb"})
+    changes, _ = _klass_get(http, run, "KLASS 131", f"{base}/classifications/131/changes.json?{span}",
+                            "klass131_changes.json", f"Kommune code changes {date_from} to {date_to}",
+                            _has("codeChanges"))
+    listing, classification = _klass_get(
+        http, run, "KLASS 131", f"{base}/classifications/131?language=nb", "klass131_classification.json",
+        "Classification 131 (Standard for kommuneinndeling) with its list of versions", _has("versions"))
+    rows = _rows(changes, listing)
+    correspondences: dict[str, str] = {}
+    for version in classification["versions"]:
+        if not _in_range(version, date_from, date_to):
+            continue
+        row, data = _klass_get(http, run, "KLASS 131", f"{base}/versions/{version['id']}?language=nb",
+                               f"klass131_version_{version['id']}.json",
+                               f"{version.get('name', 'Version')} (valid from {version.get('validFrom')})",
+                               _has("classificationItems"))
+        rows += _rows(row)
+        for table in data.get("correspondenceTables") or []:
+            if "KOSTRA" in str(table.get("name", "")).upper() and table.get("id") is not None:
+                correspondences[str(table["id"])] = str(table["name"])
+    if kostra_groups:
+        for table_id, name in correspondences.items():
+            try:
+                row, _ = _klass_get(http, run, "KLASS 112",
+                                    f"{base}/correspondencetables/{table_id}?language=nb",
+                                    f"klass112_correspondence_{table_id}.json", name)
+            except FetchError as exc:
+                log.warning("Optional KOSTRA-group correspondence skipped: %s", exc)
+                continue
+            rows += _rows(row)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------------
+# One run
+# --------------------------------------------------------------------------------------------------------
+
+
+def _new_run_name(dest_root: Path, stamp: str) -> str:
+    name, number = stamp, 1
+    while (dest_root / name).exists() or (dest_root / f".{name}.partial").exists():
+        number += 1
+        name = f"{stamp}-{number}"
+    return name
+
+
+def fetch(dest_root: Path = paths.RAW / "ssb" / "live", *, base_url: str = BASE_URL,
+          klass_url: str = KLASS_URL, tables: Sequence[str] | None = None, klass: bool = True,
+          kostra_groups: bool = False, klass_from: str = KLASS_FROM, clock: Clock = time.monotonic,
+          sleep: Sleep = time.sleep, now: Now = _utcnow, max_url: int = MAX_GET_URL) -> Path:
+    """Fetch the tables of `TABLES` (or only `tables`) and KLASS into a new folder `dest_root/<UTC stamp>`.
+
+    Returns the run folder, which holds the responses as received and MANIFEST.csv. All or nothing: on any
+    error nothing of the run is left behind (see the module docstring) and the error is raised.
+    """
+    queries = queries_for(tables)
+    dest_root = Path(dest_root)
+    dest_root.mkdir(parents=True, exist_ok=True)
+    name = _new_run_name(dest_root, now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    staging, final = dest_root / f".{name}.partial", dest_root / name
+    staging.mkdir()
+    try:
+        with _open_client() as client:
+            ssb = SsbClient.open(client, base_url, clock=clock, sleep=sleep, max_url=max_url)
+            run = RunFolder(staging, now)
+            rows: list[Row] = []
+            if ssb.config is not None:
+                request, content = ssb.config
+                rows += _rows(run.save("pxwebapi_config.json", content, request.source, "",
+                                       f"PxWebApi v2 configuration (limits used: {ssb.limits})"))
+            for query in queries:
+                rows += fetch_table(query, staging, client=ssb, now=now)
+            if klass:
+                http = Http(client, RateLimiter(DEFAULT_MAX_CALLS, DEFAULT_TIME_WINDOW, clock, sleep),
+                            sleep=sleep, headers={"Accept": "application/json"})
+                rows += fetch_klass(staging, klass_url=klass_url, date_from=klass_from,
+                                    kostra_groups=kostra_groups, http=http, now=now)
+        write_manifest(staging / "MANIFEST.csv", rows)
+        if final.exists():
+            raise FetchError(f"{final} appeared while fetching; the run is discarded, try again.")
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log.info("Fetched %d files into %s", len(rows), final)
+    return final
