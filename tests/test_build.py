@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from support import copy_raw, value_of
 
 from helpers.build import build_indicators
 from helpers.errors import DataError, InputError
 from helpers.reconcile import reconcile_share_80plus
 from helpers.validate import validate
-
-from support import copy_raw, value_of
 
 
 def test_asker_2019_home_service_users_on_2024_borders_sum_the_three_predecessors(built_table, raw_panel):
@@ -90,7 +89,7 @@ def test_corrupt_jsonstat_file_is_a_clear_error_and_leaves_no_file(tmp_path):
     target = raw / "ssb" / "ssb_12209_v2_response.json"
     target.write_bytes(target.read_bytes()[:1000])
     out = tmp_path / "processed" / "indicators.parquet"
-    with pytest.raises(DataError, match="ssb_12209_v2_response.json: not valid JSON"):
+    with pytest.raises(DataError, match=r"ssb_12209_v2_response\.json: not valid JSON"):
         build_indicators(out=out, raw=raw)
     assert not out.exists() and list(out.parent.glob("*")) == []
 
@@ -122,3 +121,25 @@ def test_source_ssb_without_a_fetch_says_to_run_fetch(tmp_path):
     raw = copy_raw(tmp_path)
     with pytest.raises(InputError, match="fetch"):
         build_indicators(source="ssb", out=tmp_path / "x.parquet", raw=raw)
+
+
+def test_source_ssb_reads_the_latest_fetch_and_replaces_snapshot_rows(tmp_path):
+    """A fake fetch run made of a real recorded 12209 response, with one value changed to show the swap."""
+    import json
+
+    from helpers.manifest import write_manifest
+
+    raw = copy_raw(tmp_path)
+    run = raw / "ssb" / "live" / "20261201T000000Z"
+    run.mkdir(parents=True)
+    payload = json.loads((raw / "ssb" / "ssb_12209_v2_response.json").read_text())
+    index = payload["dimension"]["KOKkommuneregion0000"]["category"]["index"]["1101"]
+    payload["value"][index * 2 + 1] = 99.9  # Eigersund 2023 in the "fetched" copy
+    (run / "12209_data.json").write_text(json.dumps(payload))
+    write_manifest(run / "MANIFEST.csv", [{"file": "12209_data.json", "ssb_tables": "12209", "sha256": "x"}])
+    table = build_indicators(source="ssb", out=tmp_path / "x.parquet", raw=raw)
+    assert value_of(table, "1101", "as_reported", 2023, "ssb_share_80plus_home_services") == 99.9
+    assert value_of(table, "0220", "as_reported", 2019, "ssb_share_80plus_home_services") == 22.1
+    source = table.filter(pl.col("kommunenr") == "1101", pl.col("structure") == "as_reported", pl.col("year") == 2023,
+                          pl.col("indicator") == "ssb_share_80plus_home_services")["source"][0]
+    assert source.startswith("SSB 12209 (hentet 20261201T000000Z)")

@@ -96,7 +96,7 @@ def test_flat_index_arithmetic_last_dimension_fastest(payload):
 def test_truncated_file_is_a_clear_error(tmp_path):
     broken = tmp_path / "12209.json"
     broken.write_bytes(SHARE_FILE.read_bytes()[:5000])
-    with pytest.raises(DataError, match="12209.json: not valid JSON"):
+    with pytest.raises(DataError, match=r"12209\.json: not valid JSON"):
         jsonstat.read(broken)
 
 

@@ -60,7 +60,9 @@ def test_lock_pins_the_same_versions_as_pyproject():
 @pytest.mark.parametrize("notebook", sorted(paths.NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
 def test_notebooks_are_committed_without_outputs(notebook):
     cells = json.loads(notebook.read_text())["cells"]
-    dirty = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    dirty = [
+        i for i, c in enumerate(cells) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
     assert dirty == [], f"{notebook.name}: cells {dirty} have outputs; clear them before committing"
 
 

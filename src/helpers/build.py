@@ -18,6 +18,7 @@ from helpers.atomic import atomic_path, atomic_write_text
 from helpers.errors import InputError
 from helpers.harmonise import harmonise_counts, harmonise_levels, mapping_for_years, mapping_from_structure
 from helpers.indicators import BY_ID
+from helpers.live import read_live_run, require_live_run
 from helpers.manifest import sha256_file
 from helpers.outliers import flag_outliers
 from helpers.panel import panel_as_reported, population_by_area, read_hours, read_panel
@@ -47,11 +48,16 @@ def read_12209(reforms: Reforms, path: Path) -> pl.DataFrame:
         pl.lit("SSB 12209 KOShjtj80aarover0001").alias("source"),
         pl.lit(AS_REPORTED).alias("structure"),
     )
-    valid = pl.DataFrame(
-        [(c, y) for y in rows["year"].unique().to_list() for c in reforms.valid_codes(y)],
+    return conform(rows.join(_valid_pairs(reforms, rows["year"].unique().to_list()), on=["kommunenr", "year"],
+                             how="semi"))
+
+
+def _valid_pairs(reforms: Reforms, years: list[int]) -> pl.DataFrame:
+    """(kommunenr, year) for every code valid in each of `years` (later years: the latest structure)."""
+    return pl.DataFrame(
+        [(c, y) for y in years for c in reforms.valid_codes(min(y, reforms.latest_year))],
         schema={"kommunenr": pl.String, "year": pl.Int32}, orient="row",
     )
-    return conform(rows.join(valid, on=["kommunenr", "year"], how="semi"))
 
 
 def hours_rows(reforms: Reforms, hours: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -91,14 +97,24 @@ def _kinds(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
     return frame.filter(pl.col("indicator").is_in([i for i, spec in BY_ID.items() if spec.kind == kind]))
 
 
-def assemble(reforms: Reforms, raw: Path, structure_year: int) -> pl.DataFrame:
-    """All tidy rows (as reported + harmonised to `structure_year`), named, not yet validated."""
+def assemble(reforms: Reforms, raw: Path, structure_year: int, live: pl.DataFrame | None = None) -> pl.DataFrame:
+    """All tidy rows (as reported + harmonised to `structure_year`), named, not yet validated.
+
+    `live` rows (from a fetch) replace snapshot rows with the same kommune, year and indicator.
+    """
     panel = read_panel(raw / "ssb" / "paneldata_2007_2025_bred.csv")
     reported = pl.concat(
         [panel_as_reported(panel), read_12209(reforms, raw / SHARE_12209_FILE)], how="vertical_relaxed"
     )
+    if live is not None and live.height:
+        valid = _valid_pairs(reforms, live["year"].unique().to_list())
+        live = live.join(valid, on=["kommunenr", "year"], how="semi")
+        reported = pl.concat(
+            [reported.join(live, on=["kommunenr", "year", "indicator"], how="anti"), live], how="vertical_relaxed"
+        )
     reported = flag_outliers(reported)
-    hours_2024, hours_reported = hours_rows(reforms, read_hours(raw / "ssb" / "timer_11643_helsetjenester_i_heimen.csv"))
+    hours_file = raw / "ssb" / "timer_11643_helsetjenester_i_heimen.csv"
+    hours_2024, hours_reported = hours_rows(reforms, read_hours(hours_file))
     years = sorted(set(reported["year"].to_list()))
     areas = population_by_area(panel)
 
@@ -140,15 +156,16 @@ def build_indicators(
         raise InputError(f"source must be one of {SOURCES}, got {source!r}.")
     raw = Path(raw) if raw is not None else paths.RAW
     out = Path(out) if out is not None else paths.INDICATORS_PARQUET
-    if source == "ssb":
-        from helpers.live import require_live_run
-
-        raw = require_live_run(raw)
     started = time.perf_counter()
-    reforms = load_reforms(raw / "klass131")
-    reforms.check_structure_year(int(structure_year)) if isinstance(structure_year, int) else \
-        reforms.check_structure_year(structure_year)
-    table = validate(assemble(reforms, raw, structure_year), reforms)
+    live, notes, klass_dir = None, [], raw / "klass131"
+    if source == "ssb":
+        run = require_live_run(raw)
+        live, notes = read_live_run(run)
+        if (run / "klass131_changes.json").exists():
+            klass_dir = run
+    reforms = load_reforms(klass_dir)
+    reforms.check_structure_year(structure_year)
+    table = validate(assemble(reforms, raw, structure_year, live), reforms)
     with atomic_path(out) as tmp:
         table.write_parquet(tmp)
     inputs = {str(p.relative_to(raw)): sha256_file(p) for p in sorted(raw.rglob("*")) if p.is_file()
@@ -157,6 +174,8 @@ def build_indicators(
         "structure_year": structure_year,
         "source": source,
         "rows": table.height,
+        "live_rows": 0 if live is None else live.height,
+        "live_notes": notes,
         "seconds": round(time.perf_counter() - started, 3),
         "inputs": inputs,
     }

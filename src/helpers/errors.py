@@ -17,3 +17,11 @@ class DataError(OmsorgError):
 
 class FetchError(OmsorgError):
     """A call to SSB's APIs failed."""
+
+
+def _render_message_only(self: OmsorgError) -> list[str]:
+    """IPython shows this instead of a traceback: one clear line for the reader of a notebook."""
+    return [f"{type(self).__name__}: {self}"]
+
+
+OmsorgError._render_traceback_ = _render_message_only  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from helpers.flags import add_flag, union_flags, worst_status
 from helpers.reforms import Reforms
 from helpers.schema import conform
 
+
 def mapping_for_years(reforms: Reforms, years: list[int], structure_year: int) -> pl.DataFrame:
     """Crosswalk of codes valid in each year (as reported) to `structure_year`."""
     return reforms.crosswalk(sorted(set(years)), structure_year).select("code", "year", "target", "n_targets")

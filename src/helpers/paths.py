@@ -1,4 +1,5 @@
-"""Where the project's folders are. Override the root with OMSORGSKAPASITET_ROOT (used by tests)."""
+"""Where the project's folders are. OMSORGSKAPASITET_ROOT overrides the root and OMSORGSKAPASITET_PROCESSED
+the folder of generated tables (tests run notebooks against a temporary one)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def project_root() -> Path:
 
 ROOT = project_root()
 RAW = ROOT / "data" / "raw"
-PROCESSED = ROOT / "data" / "processed"
+PROCESSED = Path(os.environ.get("OMSORGSKAPASITET_PROCESSED") or ROOT / "data" / "processed")
 NOTEBOOKS = ROOT / "notebooks"
 REPORTS = ROOT / "reports"
 INDICATORS_PARQUET = PROCESSED / "indicators.parquet"

@@ -65,7 +65,9 @@ def _combine(parts: pl.DataFrame, indicator: Indicator, inputs: list[str]) -> pl
     else:
         value = pl.when(complete).then(numerator)
         status = pl.when(complete).then(None).otherwise(pl.col("worst_status").fill_null(".."))
-    source = "beregnet: " + " + ".join(indicator.numerator) + (f" / {indicator.denominator}" if indicator.denominator else "")
+    source = "beregnet: " + " + ".join(indicator.numerator)
+    if indicator.denominator:
+        source += f" / {indicator.denominator}"
     return grouped.with_columns(
         pl.lit(indicator.id).alias("indicator"),
         value.cast(pl.Float64).alias("value"),

@@ -24,6 +24,8 @@ from helpers import paths
 from helpers.errors import DataError, InputError
 
 KLASS_DIR = paths.RAW / "klass131"
+# the snapshot's name, and the name a live fetch (helpers.ssb) gives the same KLASS response
+CHANGE_FILES = ("changetables.json", "klass131_changes.json")
 FIRST_DATA_YEAR = 2007
 
 
@@ -197,7 +199,8 @@ class Reforms:
 def load_reforms(directory: Path | None = None) -> Reforms:
     """Read the KLASS 131 change list and the latest version file from the raw snapshot."""
     directory = Path(directory) if directory is not None else KLASS_DIR
-    payload = _read_json(directory / "changetables.json")
+    changes_file = next((directory / n for n in CHANGE_FILES if (directory / n).exists()), directory / CHANGE_FILES[0])
+    payload = _read_json(changes_file)
     try:
         raw_changes = payload["codeChanges"]
         changes = pl.DataFrame(
@@ -211,11 +214,11 @@ def load_reforms(directory: Path | None = None) -> Reforms:
             schema_overrides={"year": pl.Int32},
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"{directory / 'changetables.json'}: unexpected KLASS change-list shape ({exc}).") from None
+        raise DataError(f"{changes_file}: unexpected KLASS change-list shape ({exc}).") from None
 
-    versions = sorted(directory.glob("Kommuneinndeling *.json"))
+    versions = sorted([*directory.glob("Kommuneinndeling *.json"), *directory.glob("klass131_version_*.json")])
     if not versions:
-        raise DataError(f"{directory}: no 'Kommuneinndeling YYYY.json' version files found.")
+        raise DataError(f"{directory}: no KLASS 131 version files ('Kommuneinndeling YYYY.json') found.")
     names: dict[str, str] = {}
     for old, old_name, new, new_name, _ in changes.sort("year").iter_rows():
         names.setdefault(old, old_name)

@@ -34,7 +34,7 @@ class TidyIndicators(dy.Schema):
     source = dy.String(nullable=True)
 
     @dy.rule()
-    def value_status_consistent(cls) -> pl.Expr:  # noqa: N805 - dataframely passes the schema class
+    def value_status_consistent(cls) -> pl.Expr:
         """A missing value has SSB's symbol; a present value has none."""
         return pl.col("value").is_null() == pl.col("status").is_not_null()
 
