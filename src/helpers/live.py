@@ -28,7 +28,9 @@ def latest_live_run(raw: Path) -> Path | None:
     live = raw / "ssb" / "live"
     if not live.exists():
         return None
-    runs = sorted(p for p in live.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "MANIFEST.csv").exists())
+    runs = sorted(
+        p for p in live.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "MANIFEST.csv").exists()
+    )
     return runs[-1] if runs else None
 
 
