@@ -1,0 +1,276 @@
+"""Altair charts with Norwegian labels and one theme ("omsorgskapasitet", enabled on import).
+
+The builders only draw: they get frames already computed by helpers.compare (`series_frame`, `slope_frame`,
+`DidResult.placebo`) and never filter or aggregate. Data is kept inline (Polars frames go in directly), so
+charts render offline, e.g. with `vl_convert.vegalite_to_svg(chart.to_json())`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import polars as pl
+
+from helpers.compare import GROUP_MEDIAN_LABEL, Window, period_label
+from helpers.errors import InputError
+from helpers.formatting import MINUS, NBSP
+from helpers.indicators import DOMAIN_LABELS
+
+THEME_NAME = "omsorgskapasitet"
+KOMMUNE_COLOR = "#1b5e8c"
+GROUP_COLOR = "#6b6b6b"
+BAND_COLOR = "#bdbdbd"
+BEFORE_FILL = "#eef3f8"
+AFTER_FILL = "#fbefe2"
+BREAK_COLOR = "#a23b2a"
+BAND_LABEL = "Sammenligningsgruppe, midterste halvdel (25–75 %)"
+REFORM_LABEL = "Kommunesammenslåing"
+OVERVIEW_COLUMNS: tuple[str, ...] = ("hjemmesykepleie", "sykehjem")
+MAX_LABELLED_UNITS = 40
+
+NORWEGIAN_LOCALE: dict = {
+    "number": {"decimal": ",", "thousands": NBSP, "grouping": [3], "currency": ["", f"{NBSP}kr"],
+               "minus": MINUS, "percent": f"{NBSP}%"},
+    "time": {
+        "dateTime": "%A %e. %B %Y kl. %X", "date": "%d.%m.%Y", "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"],
+        "shortDays": ["søn", "man", "tir", "ons", "tor", "fre", "lør"],
+        "months": ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
+                   "oktober", "november", "desember"],
+        "shortMonths": ["jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"],
+    },
+}
+
+
+@alt.theme.register(THEME_NAME, enable=True)
+def theme() -> alt.theme.ThemeConfig:
+    """The project's one theme: Norwegian number locale, quiet axes, titles anchored left."""
+    return {
+        "config": {
+            "locale": NORWEGIAN_LOCALE,
+            "font": "Helvetica, Arial, sans-serif",
+            "view": {"continuousWidth": 520, "continuousHeight": 260, "stroke": None},
+            "title": {"anchor": "start", "fontSize": 15, "subtitleFontSize": 12, "subtitleColor": "#555"},
+            "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e6e6", "domainColor": "#888"},
+            "legend": {"orient": "bottom", "labelFontSize": 11, "titleFontSize": 12, "labelLimit": 400},
+            "header": {"labelFontSize": 12, "titleFontSize": 13, "labelAnchor": "start"},
+            "range": {"category": [KOMMUNE_COLOR, GROUP_COLOR, "#d08c2f", "#5a9e6f", "#8e5ea2"]},
+        }
+    }
+
+
+def _one(frame: pl.DataFrame, column: str, what: str) -> str:
+    """The single value of `column` (the builders draw one indicator / one kommune at a time)."""
+    values = frame[column].unique(maintain_order=True).to_list()
+    if len(values) != 1:
+        raise InputError(f"{what}: expected one {column}, got {len(values)} ({values[:5]}); "
+                         "pass one at a time.")
+    return values[0]
+
+
+_YEAR_SCALE = alt.Scale(zero=False, nice=False)
+
+
+def _series_layers(series: pl.DataFrame, *, detailed: bool) -> list[alt.Chart]:
+    """Group band (quartiles), group median and the kommune's line, sharing one colour legend."""
+    kommune = _one(series, "kommune", "series")
+    decimals = int(series["decimals"][0])
+    number = f",.{decimals}f"
+    legend = alt.Scale(domain=[kommune, GROUP_MEDIAN_LABEL, BAND_LABEL],
+                       range=[KOMMUNE_COLOR, GROUP_COLOR, BAND_COLOR])
+    x = alt.X("year:Q", axis=alt.Axis(format="d", tickMinStep=1, title="År" if detailed else None),
+              scale=_YEAR_SCALE)
+    base = alt.Chart(series).encode(x=x)
+    tooltip = [
+        alt.Tooltip("year:Q", title="År", format="d"),
+        alt.Tooltip("kommune_value:Q", title=kommune, format=number),
+        alt.Tooltip("group_median:Q", title="Median i gruppen", format=number),
+        alt.Tooltip("group_q1:Q", title="25-persentil", format=number),
+        alt.Tooltip("group_q3:Q", title="75-persentil", format=number),
+        alt.Tooltip("n_group:Q", title="Kommuner i gruppen med tall"),
+    ]
+
+    def named(chart: alt.Chart, name: str) -> alt.Chart:
+        """The layer coloured (and listed in the legend) as `name`."""
+        return chart.transform_calculate(serie=json.dumps(name)).encode(
+            color=alt.Color("serie:N", scale=legend, title=None)
+        )
+
+    band = named(base.mark_area(opacity=0.45).encode(
+        y=alt.Y("group_q1:Q", title=series["unit"][0] if detailed else None, scale=alt.Scale(zero=False)),
+        y2="group_q3:Q",
+    ), BAND_LABEL)
+    median = named(base.mark_line(strokeDash=[6, 3], strokeWidth=2).encode(y="group_median:Q"),
+                   GROUP_MEDIAN_LABEL)
+    own = named(base.mark_line(strokeWidth=3, point=detailed).encode(y="kommune_value:Q"), kommune)
+    if detailed:
+        own = own.encode(tooltip=tooltip)
+    return [band, median, own]
+
+
+def _windows_layers(before: Window | None, after: Window | None, *, detailed: bool) -> list[alt.Chart]:
+    """Shaded before/after windows with a label at the top (with the years when `detailed`)."""
+    windows = [(label, window, fill) for label, window, fill in
+               (("Før", before, BEFORE_FILL), ("Etter", after, AFTER_FILL)) if window is not None]
+    if not windows:
+        return []
+    frame = pl.DataFrame({
+        "periode": [f"{label} ({period_label(w)})" if detailed else label for label, w, _ in windows],
+        "start": [w[0] - 0.5 for _, w, _ in windows],
+        "end": [w[1] + 0.5 for _, w, _ in windows],
+        "mid": [(w[0] + w[1]) / 2 for _, w, _ in windows],
+        "fill": [fill for _, _, fill in windows],
+    })
+    base = alt.Chart(frame)
+    rect = base.mark_rect(opacity=0.9).encode(
+        x=alt.X("start:Q", scale=_YEAR_SCALE), x2="end:Q", fill=alt.Fill("fill:N", scale=None, legend=None),
+        tooltip=[alt.Tooltip("periode:N", title="Periode")],
+    )
+    text = base.mark_text(baseline="top", dy=4, fontSize=11, color="#555").encode(
+        x=alt.X("mid:Q", scale=_YEAR_SCALE), y=alt.value(0), text="periode:N"
+    )
+    return [rect, text]
+
+
+def _break_layers(breaks: Mapping[int, str] | Sequence[int], height: int) -> list[alt.Chart]:
+    """A vertical rule between the last year on old borders and the first on new, with a label."""
+    labels = dict(breaks) if isinstance(breaks, Mapping) else dict.fromkeys(breaks, REFORM_LABEL)
+    if not labels:
+        return []
+    frame = pl.DataFrame({
+        "at": [year - 0.5 for year in labels],
+        "label": [f"{label} {year}" for year, label in labels.items()],
+    })
+    base = alt.Chart(frame)
+    rule = base.mark_rule(color=BREAK_COLOR, strokeWidth=1.5, strokeDash=[2, 2]).encode(
+        x=alt.X("at:Q", scale=_YEAR_SCALE), tooltip=[alt.Tooltip("label:N", title="Brudd")]
+    )
+    text = base.mark_text(align="left", baseline="bottom", angle=270, dx=6, dy=-3, fontSize=11,
+                          color=BREAK_COLOR).encode(x=alt.X("at:Q", scale=_YEAR_SCALE), y=alt.value(height),
+                                                    text="label:N")
+    return [rule, text]
+
+
+def time_series_chart(
+    series: pl.DataFrame,
+    *,
+    before: Window | None = None,
+    after: Window | None = None,
+    breaks: Mapping[int, str] | Sequence[int] = (),
+    title: str | None = None,
+    subtitle: str | None = None,
+) -> alt.LayerChart:
+    """One indicator over time: the kommune's line, the group's median and quartile band, windows, breaks.
+
+    `series` is `compare.series_frame(...)` for one indicator. `breaks` are first years on new borders, e.g.
+    [2020, 2024] (labelled "Kommunesammenslåing") or {2020: "Ny kommune"}.
+    """
+    label = _one(series, "label", "time_series_chart")
+    kommune = _one(series, "kommune", "time_series_chart")
+    width, height = 560, 280
+    chart = alt.layer(*_windows_layers(before, after, detailed=True), *_series_layers(series, detailed=True),
+                      *_break_layers(breaks, height))
+    default_subtitle = f"{kommune} sammenlignet med median og midterste halvdel i sammenligningsgruppen"
+    return chart.properties(
+        title=alt.Title(title or label, subtitle=subtitle or default_subtitle), width=width, height=height
+    )
+
+
+def slope_chart(slopes: pl.DataFrame, *, title: str | None = None, columns: int = 3) -> alt.FacetChart:
+    """Before → after for all indicators: one small panel per indicator, each with its own y axis.
+
+    Faceted rather than normalised: the indicators have different units (persons, per 100 inhabitants 80+,
+    hours), and an index (before = 100) would hide the levels and inflate changes from small bases.
+    `slopes` is `compare.slope_frame(...)`.
+    """
+    series_order = slopes["series"].unique(maintain_order=True).to_list()
+    facet_order = slopes["short_label"].unique(maintain_order=True).to_list()
+    color = alt.Color("series:N", title=None, sort=series_order,
+                      scale=alt.Scale(domain=series_order, range=[KOMMUNE_COLOR, GROUP_COLOR]))
+    base = alt.Chart().encode(
+        x=alt.X("period:N", title=None, sort=alt.EncodingSortField("period_order"),
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        color=color,
+        tooltip=[alt.Tooltip("short_label:N", title="Indikator"), alt.Tooltip("series:N", title="Serie"),
+                 alt.Tooltip("period:N", title="Periode"), alt.Tooltip("value_text:N", title="Verdi"),
+                 alt.Tooltip("unit:N", title="Enhet")],
+    )
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=50), strokeWidth=2.5).encode(detail="series:N")
+    labels = base.mark_text(dy=-10, fontSize=10).encode(text="value_text:N")
+    return (
+        alt.layer(lines, labels, data=slopes)
+        .properties(width=170, height=150)
+        .facet(facet=alt.Facet("short_label:N", title=None, sort=facet_order), columns=columns)
+        .resolve_scale(y="independent")
+        .properties(title=alt.Title(title or "Før og etter, alle indikatorer",
+                                    subtitle="Gjennomsnitt over årene med tall i hver periode"))
+    )
+
+
+def placebo_chart(placebo: pl.DataFrame, *, title: str | None = None, subtitle: str | None = None
+                  ) -> alt.LayerChart:
+    """The placebo distribution of one indicator: each unit's effect as a dot, the kommune marked.
+
+    `placebo` is `DidResult.placebo` for one indicator (columns kommune, effect, is_treated, rank).
+    """
+    _one(placebo, "indicator", "placebo_chart")
+    n_units = placebo.height
+    treated = alt.datum.is_treated
+    base = alt.Chart(placebo).encode(
+        x=alt.X("effect:Q", title="Effekt: endring minus gjennomsnittlig endring i resten av gruppen"),
+        y=alt.Y("kommune:N", sort="-x", title=None,
+                axis=alt.Axis(labels=n_units <= MAX_LABELLED_UNITS, ticks=False)),
+    )
+    zero = alt.Chart().mark_rule(color="#888").encode(x=alt.datum(0))
+    dots = base.mark_circle(opacity=0.9).encode(
+        color=alt.condition(treated, alt.value(KOMMUNE_COLOR), alt.value(BAND_COLOR)),
+        size=alt.condition(treated, alt.value(160), alt.value(60)),
+        tooltip=[alt.Tooltip("kommune:N", title="Kommune"),
+                 alt.Tooltip("effect:Q", title="Effekt", format=",.2f"),
+                 alt.Tooltip("rank:Q", title="Rang etter |effekt|")],
+    )
+    label = base.mark_text(align="left", dx=10, fontWeight="bold", color=KOMMUNE_COLOR).encode(
+        text=alt.condition(treated, alt.Text("kommune:N"), alt.value(""))
+    )
+    default_subtitle = ("Hver kommune i gruppen behandlet som om den var kommunen vi ser på; "
+                        "jo færre prikker lenger ut enn kommunen, jo mindre sannsynlig er tilfeldighet")
+    return alt.layer(zero, dots, label).properties(
+        title=alt.Title(title or "Placebotest", subtitle=subtitle or default_subtitle),
+        width=520, height=max(160, min(14 * n_units, 600)),
+    )
+
+
+def overview_chart(
+    series: pl.DataFrame,
+    *,
+    before: Window | None = None,
+    after: Window | None = None,
+    title: str | None = None,
+) -> alt.HConcatChart:
+    """Small multiples: hjemmesykepleie in the left column, sykehjem in the right (other domains after).
+
+    `series` is `compare.series_frame(...)` for several indicators; one small chart per indicator, each
+    with its own y axis and unit.
+    """
+    kommune = _one(series, "kommune", "overview_chart")
+    by_domain = {key[0]: part for key, part in series.partition_by("domain", as_dict=True).items()}
+    columns = []
+    for domain in (d for d in dict.fromkeys((*OVERVIEW_COLUMNS, *DOMAIN_LABELS)) if d in by_domain):
+        cells = [
+            alt.layer(*_windows_layers(before, after, detailed=False), *_series_layers(part, detailed=False))
+            .properties(
+                title=alt.Title(part["short_label"][0], subtitle=part["unit"][0], fontSize=12),
+                width=260, height=110,
+            )
+            for part in by_domain[domain].sort("order").partition_by("order", maintain_order=True)
+        ]
+        columns.append(alt.vconcat(*cells, title=alt.Title(DOMAIN_LABELS[domain], fontSize=14))
+                       .resolve_scale(x="shared"))
+    return alt.hconcat(*columns).resolve_scale(color="shared", x="shared").properties(
+        title=alt.Title(title or f"{kommune}: alle indikatorer",
+                        subtitle="Linje: kommunen; stiplet: median i sammenligningsgruppen; grått: 25–75 %")
+    )
