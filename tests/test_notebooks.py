@@ -55,3 +55,42 @@ def test_cleaning_notebook_stops_on_a_bad_parameter_with_one_message(tmp_path):
     assert "check_cleaning_parameters" in info.value.source  # stopped in the first cell after the parameters
     assert len(info.value.traceback) == 1  # one message, no traceback into helpers
     assert not (tmp_path / "processed" / "indicators.parquet").exists()
+
+
+def test_before_after_report_for_asker_on_2024_borders(tmp_path):
+    notebook = run_notebook("02_for_etter_kapasitet.ipynb", tmp_path)
+    text = outputs_text(notebook).replace("\u00a0", " ")
+    assert "Asker (3203): kapasitet før 2012–2013 og etter 2015–2016" in text
+    # 0220 + 0627 + 0628 summed: 2 476 (2012) and 2 532 (2013) home-service users → mean 2 504
+    assert "Brukere av hjemmetjenester i alt økte fra 2 504 i 2012–2013 til 2 670 i 2015–2016" in text
+    assert "De 20 kommunene nærmest Asker i antall innbyggere 80+ i 2013" in text
+    assert "Abadie" in text and "Lopez Bernal" in text
+    assert "Kommunesammensl" in json.dumps(notebook)  # the 2020 reform drawn in the charts (å is escaped)
+
+
+def test_before_after_report_for_old_asker_as_reported(tmp_path):
+    notebook = run_notebook("02_for_etter_kapasitet.ipynb", tmp_path, kommune="0220", structure="as_reported")
+    text = outputs_text(notebook).replace("\u00a0", " ")
+    assert "Asker (0220)" in text and "slik tallene ble rapportert" in text
+    assert "Brukere av hjemmetjenester i alt økte fra 1 552 i 2012–2013 til 1 752 i 2015–2016" in text
+    assert "innbyggertall mangler på disse grensene" in text
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"kommune": "9876"}, "unknown kommune code '9876'"),
+        ({"before": [2015, 2016], "after": [2012, 2013]}, "'after' must start after 'before' ends"),
+        ({"before": [2001, 2002]}, "years outside the data"),
+        ({"indicators": ["home_service_users", "beds_per_robot"]}, "unknown indicator id 'beds_per_robot'"),
+        ({"comparison": []}, "the comparison group is empty"),
+        ({"structure": "1850"}, "impossible structure year 1850"),
+    ],
+)
+def test_before_after_report_stops_in_the_first_cell_on_bad_parameters(tmp_path, parameters, message):
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        run_notebook("02_for_etter_kapasitet.ipynb", tmp_path, **parameters)
+    assert info.value.ename == "InputError"
+    assert message in info.value.evalue
+    assert "check_report_parameters" in info.value.source
+    assert len(info.value.traceback) == 1

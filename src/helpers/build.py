@@ -191,3 +191,15 @@ def load_indicators(path: Path | None = None, *, build_if_missing: bool = True) 
             raise InputError(f"{path} does not exist; run `python -m helpers build` first.")
         return build_indicators(out=path)
     return pl.read_parquet(path)
+
+
+def table_for_structure(structure: str, path: Path | None = None) -> pl.DataFrame:
+    """The processed table holding `structure` (`as_reported` or a year); other structure years than the
+    default table's are built once into `indicators_<year>.parquet` beside it."""
+    table = load_indicators(path)
+    if structure == AS_REPORTED or structure in set(table["structure"].unique().to_list()):
+        return table
+    other = (Path(path) if path is not None else paths.INDICATORS_PARQUET).with_name(f"indicators_{structure}.parquet")
+    if other.exists():
+        return pl.read_parquet(other)
+    return build_indicators(structure_year=int(structure), out=other)

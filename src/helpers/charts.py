@@ -249,19 +249,21 @@ def overview_chart(
     *,
     before: Window | None = None,
     after: Window | None = None,
+    breaks: Mapping[int, str] | Sequence[int] = (),
     title: str | None = None,
 ) -> alt.HConcatChart:
     """Small multiples: hjemmesykepleie in the left column, sykehjem in the right (other domains after).
 
     `series` is `compare.series_frame(...)` for several indicators; one small chart per indicator, each
-    with its own y axis and unit.
+    with its own y axis and unit. Reform `breaks` are drawn as rules (labelled in the tooltip).
     """
     kommune = _one(series, "kommune", "overview_chart")
     by_domain = {key[0]: part for key, part in series.partition_by("domain", as_dict=True).items()}
     columns = []
     for domain in (d for d in dict.fromkeys((*OVERVIEW_COLUMNS, *DOMAIN_LABELS)) if d in by_domain):
         cells = [
-            alt.layer(*_windows_layers(before, after, detailed=False), *_series_layers(part, detailed=False))
+            alt.layer(*_windows_layers(before, after, detailed=False), *_break_layers(breaks, 0)[:1],
+                      *_series_layers(part, detailed=False))
             .properties(
                 title=alt.Title(part["short_label"][0], subtitle=part["unit"][0], fontSize=12),
                 width=260, height=110,

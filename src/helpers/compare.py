@@ -39,6 +39,11 @@ NAMED_GROUPS: dict[str, tuple[str, ...]] = {
     "naboer": ("3201", "3312", "3301"),
 }
 SIZE_INDICATOR = "population_80plus"
+#: Size measures for "similar_size", in order of preference (indicator, Norwegian wording).
+SIZE_MEASURES: tuple[tuple[str, str], ...] = (
+    (SIZE_INDICATOR, "antall innbyggere 80+"),
+    ("home_service_users_80plus", "antall brukere av hjemmetjenester 80+"),
+)
 SMALL_DENOMINATOR = "small_denominator"
 MIN_PRE_POINTS = 3
 MIN_POST_POINTS = 2
@@ -265,21 +270,26 @@ def comparison_group(
 
 
 def _similar_size(panel: pl.DataFrame, kommune: str, name: str, n: int, year: int | None) -> ComparisonGroup:
+    """The n kommuner nearest in 80+ population; where the kommune has no population on its borders (a
+    historic code on `as_reported`), nearest in home-service users 80+ instead, and the description says so."""
     if n < 1:
         raise InputError(f"n må være minst 1 / n must be >= 1, got {n}.")
-    size = _prepare(panel, [SIZE_INDICATOR], exclude_flagged=True).filter(pl.col("value").is_not_null())
-    own = size.filter(pl.col("kommunenr") == kommune)
-    if year is None and own.height:
-        year = int(own["year"].max())
-    own = own.filter(pl.col("year") == year)
-    if not own.height:
+    for indicator, wording in SIZE_MEASURES:
+        size = _prepare(panel, [indicator], exclude_flagged=True).filter(pl.col("value").is_not_null())
+        own = size.filter(pl.col("kommunenr") == kommune)
+        chosen_year = year if year is not None else (int(own["year"].max()) if own.height else None)
+        own = own.filter(pl.col("year") == chosen_year)
+        if own.height:
+            what = wording
+            break
+    else:
         raise InputError(
-            f"{name} ({kommune}) mangler innbyggere 80+ ({SIZE_INDICATOR}) i {year or 'panelet'} / no "
-            "population 80+ that year: choose another year."
+            f"{name} ({kommune}) mangler innbyggere 80+ og brukere 80+ i {year or 'panelet'} / no size measure "
+            "that year: choose another year or another comparison."
         )
     target = own["value"][0]
     nearest = (
-        size.filter((pl.col("year") == year) & (pl.col("kommunenr") != kommune))
+        size.filter((pl.col("year") == chosen_year) & (pl.col("kommunenr") != kommune))
         .with_columns(distance=(pl.col("value") - target).abs())
         .sort("distance", "kommunenr")
         .head(n)
@@ -287,9 +297,11 @@ def _similar_size(panel: pl.DataFrame, kommune: str, name: str, n: int, year: in
     codes = _resolve_group(panel, kommune, nearest["kommunenr"].to_list())
     low, high = nearest["value"].min(), nearest["value"].max()
     description = (
-        f"De {len(codes)} kommunene nærmest {name} i antall innbyggere 80+ i {year} "
+        f"De {len(codes)} kommunene nærmest {name} i {what} i {chosen_year} "
         f"({format_number(low, 0)}–{format_number(high, 0)}; {name}: {format_number(target, 0)})"
     )
+    if indicator != SIZE_INDICATOR:
+        description += "; innbyggertall mangler på disse grensene"
     return ComparisonGroup(tuple(codes), "similar_size", description)
 
 

@@ -88,3 +88,25 @@ def read_live_run(run: Path) -> tuple[pl.DataFrame, list[str]]:
         )
     rows = conform(pl.concat(frames)) if frames else conform(pl.DataFrame())
     return rows.unique(subset=["kommunenr", "year", "indicator"], keep="last"), notes
+
+
+def kostra_groups(raw: Path) -> dict[str, str] | None:
+    """kommunenr → KOSTRA group from the newest fetch's KLASS 112 correspondence, or None if not fetched.
+
+    A correspondence table lists `correspondenceMaps` with the group as source and the kommune as target
+    (or the other way round); whichever side holds four-digit codes is taken as the kommune.
+    """
+    import json
+
+    run = latest_live_run(raw)
+    files = sorted(run.glob("klass112_correspondence_*.json")) if run else []
+    if not files:
+        return None
+    groups: dict[str, str] = {}
+    for file in files:
+        for item in json.loads(file.read_text(encoding="utf-8")).get("correspondenceMaps", []):
+            source, target = item.get("sourceCode", ""), item.get("targetCode", "")
+            kommune, group = (target, source) if target.isdigit() and len(target) == 4 else (source, target)
+            if kommune.isdigit() and len(kommune) == 4:
+                groups[kommune] = item.get("sourceName") if group == source and item.get("sourceName") else group
+    return groups or None

@@ -66,3 +66,78 @@ def check_years(window: Sequence[object], name: str) -> tuple[int, int]:
     if first > last:
         raise InputError(f"{name}: første år etter siste / first year after last ({first} > {last}).")
     return first, last
+
+
+@dataclass(frozen=True)
+class ReportParameters:
+    """Checked parameters of the before/after report."""
+
+    kommune: str  # the code analysed, on `structure`
+    requested: str  # the code the user gave
+    structure: str  # "as_reported" or a structure year as text
+    before: tuple[int, int]
+    after: tuple[int, int]
+    indicators: tuple[str, ...]
+    comparison: str | tuple[str, ...]
+    first_year: int
+    last_year: int
+
+
+def check_structure(structure: object, reforms: Reforms) -> str:
+    """`as_reported` or a valid structure year, as text."""
+    if str(structure) == AS_REPORTED:
+        return AS_REPORTED
+    return str(reforms.check_structure_year(_as_year(structure, "structure")))
+
+
+def check_report_parameters(
+    table: object,
+    kommune: object,
+    structure: object,
+    before: Sequence[object] | str,
+    after: Sequence[object] | str,
+    indicators: Sequence[str] | str,
+    comparison: str | Sequence[str],
+    reforms: Reforms | None = None,
+) -> ReportParameters:
+    """Check every parameter of 02_for_etter_kapasitet against the catalogue, KLASS and the table's years."""
+    import polars as pl
+
+    from helpers import indicators as catalogue
+    from helpers.compare import NAMED_GROUPS
+
+    reforms = reforms or load_reforms()
+    requested = reforms.check_code(str(kommune))
+    structure_text = check_structure(structure, reforms)
+    code = requested if structure_text == AS_REPORTED else on_structure(reforms, requested, int(structure_text))
+    first_before, last_before = check_years(before, "before")
+    first_after, last_after = check_years(after, "after")
+    if first_after <= last_before:
+        raise InputError(f"'after' ({first_after}–{last_after}) må begynne etter 'before' ({first_before}–"
+                         f"{last_before}) / 'after' must start after 'before' ends.")
+    ids = (catalogue.DEFAULT_REPORT_SET if indicators in ("default", "standard", None)
+           else tuple([indicators] if isinstance(indicators, str) else indicators))
+    for indicator_id in ids:
+        catalogue.get(indicator_id)
+    assert isinstance(table, pl.DataFrame)
+    own = table.filter(
+        pl.col("structure") == structure_text, pl.col("kommunenr") == code, pl.col("value").is_not_null()
+    )
+    if own.is_empty():
+        raise InputError(f"Kommune {code} har ingen tall på strukturen {structure_text!r} / no figures on this "
+                         "structure. For a historic code use structure='as_reported'; for a current one, a year.")
+    first, last = int(own["year"].min()), int(own["year"].max())
+    if first_before < first or last_after > last:
+        raise InputError(f"Årene {first_before}–{last_after} ligger utenfor dataene for {code} på {structure_text!r} "
+                         f"({first}–{last}) / years outside the data; choose windows within {first}–{last}.")
+    if isinstance(comparison, str):
+        if comparison not in ("all", "similar_size", "kostragruppe", *NAMED_GROUPS):
+            raise InputError(f"Ukjent sammenligning / unknown comparison {comparison!r}: use 'all', 'similar_size', "
+                             f"'kostragruppe', {', '.join(repr(k) for k in NAMED_GROUPS)} or a list of codes.")
+        group: str | tuple[str, ...] = comparison
+    else:
+        group = tuple(reforms.check_code(str(c)) for c in comparison)
+        if not group:
+            raise InputError("Sammenligningsgruppen er tom / the comparison group is empty: give at least one code.")
+    return ReportParameters(code, requested, structure_text, (first_before, last_before), (first_after, last_after),
+                            ids, group, first, last)
