@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build report test lint lab fetch bench clean
+.PHONY: help setup build report atlas test lint lab fetch bench clean
 
 help: ## List the targets with one line each
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -23,8 +23,12 @@ setup: $(STAMP) ## Create .venv with the locked dependencies (runs on first use 
 build: $(STAMP) ## Build data/processed/indicators.parquet from the raw snapshot
 	$(PY) -m helpers build
 
-report: $(STAMP) ## Build the data and render the default reports to reports/ (HTML, offline)
+report: $(STAMP) ## Build the data and render the default reports and the atlas to reports/ (HTML, offline)
+	$(PY) -m helpers build
 	$(PY) -m helpers report --all
+
+atlas: $(STAMP) ## Write reports/utforsk.html: pick any kommune in a dropdown (offline)
+	$(PY) -m helpers atlas
 
 test: $(STAMP) ## Run the test suite (offline)
 	$(PY) -m pytest -q -n 2
@@ -40,6 +44,7 @@ fetch: $(STAMP) ## Refresh data from SSB's live APIs into data/raw/ssb/ (needs n
 
 bench: $(STAMP) ## Run the benchmarks and print their figures
 	$(PY) benchmarks/clean.py
+	$(PY) benchmarks/reports.py
 
 clean: ## Remove generated data and reports (keeps .venv)
 	rm -rf data/processed/*.parquet reports/*

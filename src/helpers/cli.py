@@ -1,0 +1,194 @@
+"""Command line: `python -m helpers` (or `omsorgskapasitet`) fetch | build | report | list | atlas | lab.
+
+Every OmsorgError is shown as one line on stderr with exit code 2 (no traceback); `report` exits 1 when
+any run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from helpers import paths, reportsets
+from helpers.errors import InputError, OmsorgError
+
+DEFAULT_BEFORE, DEFAULT_AFTER = "2018-2019", "2021-2022"
+REPORTS_FILE_HELP = "parameter sets (default: reports.yml at the project root)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers",
+        description="Care capacity in Norwegian kommuner from SSB statistics: data, notebooks, reports.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("fetch", help="refresh data from SSB's live APIs into data/raw/ssb/live/ (network)")
+
+    build = commands.add_parser("build", help="build data/processed/indicators.parquet")
+    build.add_argument("--structure-year", type=int, default=2024, help="kommune structure to harmonise to")
+    build.add_argument("--source", default="snapshot", help="snapshot (data/raw) or ssb (newest fetch)")
+
+    report = commands.add_parser(
+        "report",
+        help="render report notebooks to offline HTML in reports/",
+        description="Run report notebooks with papermill (in parallel, skipping up-to-date ones) and "
+        "export self-contained HTML to reports/, plus reports/index.html.",
+    )
+    which = report.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every set in reports.yml")
+    which.add_argument("--name", action="append", metavar="NAME", help="the set NAME (repeatable)")
+    which.add_argument("--kommune", metavar="NR", help="an ad hoc before/after report for kommune NR")
+    which.add_argument("--every-kommune", action="store_true",
+                       help="the before/after report for every kommune of --structure")
+    report.add_argument("--before", metavar="YEARS",
+                        help=f"years before, e.g. 2012-2013 (default {DEFAULT_BEFORE})")
+    report.add_argument("--after", metavar="YEARS",
+                        help=f"years after, e.g. 2015-2016 (default {DEFAULT_AFTER})")
+    report.add_argument("--structure", default=reportsets.DEFAULT_STRUCTURE, help="kommune structure (2024)")
+    report.add_argument("--comparison", default=reportsets.DEFAULT_COMPARISON, help="comparison group")
+    report.add_argument("--workers", type=int, default=None, help="parallel runs (default: CPU count)")
+    report.add_argument("--timeout", type=float, default=None, help="seconds per run (default 900)")
+    report.add_argument("--force", action="store_true", help="run even when nothing changed")
+    report.add_argument("--static", action="store_true", help="charts as inline SVG, no JavaScript")
+    report.add_argument("--reports-file", type=Path, default=None, help=REPORTS_FILE_HELP)
+    report.add_argument("--dask", metavar="ADDRESS",
+                        help="run on a Dask cluster (scheduler address, or 'local'); needs the dask extra")
+
+    listing = commands.add_parser("list", help="list the parameter sets and their last status")
+    listing.add_argument("--reports-file", type=Path, default=None, help=REPORTS_FILE_HELP)
+
+    atlas = commands.add_parser("atlas", help="write reports/utforsk.html: any kommune picked in a dropdown (offline)")
+    atlas.add_argument("--out", type=Path, default=None, help="where to write (default reports/utforsk.html)")
+
+    commands.add_parser("lab", add_help=False,
+                        help="start JupyterLab on notebooks/ with the project's kernel (see lab --help)")
+    return parser
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch the SSB tables and KLASS into a new dated folder."""
+    from helpers import ssb
+
+    folder = ssb.fetch()
+    print(f"fetched into {folder}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the indicator table."""
+    from helpers import build
+
+    table = build.build_indicators(structure_year=args.structure_year, source=args.source)
+    print(f"wrote {paths.project_root() / 'data' / 'processed' / 'indicators.parquet'} ({table.height} rows)")
+    return 0
+
+
+def _years(args: argparse.Namespace) -> tuple[list[int], list[int]]:
+    before = reportsets.parse_years(args.before or DEFAULT_BEFORE, "--before")
+    after = reportsets.parse_years(args.after or DEFAULT_AFTER, "--after")
+    if max(before) >= min(after):
+        raise InputError(f"--before {before} must lie before --after {after}.")
+    return before, after
+
+
+def _selected_sets(args: argparse.Namespace) -> list[reportsets.ReportSet]:
+    """The parameter sets the report options ask for."""
+    if (args.before or args.after) and not (args.kommune or args.every_kommune):
+        raise InputError("--before/--after go with --kommune or --every-kommune.")
+    if args.kommune:
+        return [reportsets.before_after_set(args.kommune, *_years(args), args.structure, args.comparison)]
+    if args.every_kommune:
+        return reportsets.every_kommune_sets(*_years(args), args.structure, args.comparison)
+    sets = reportsets.load_reportsets(args.reports_file)
+    return sets if args.all else reportsets.select(sets, args.name)
+
+
+def _dask_executor(address: str) -> object:
+    """A concurrent.futures executor on a Dask cluster ('local' starts one on this machine)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise InputError("--dask needs the optional extra: pip install -e '.[dask]'.") from exc
+    if address == "local":
+        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True)
+        return Client(cluster).get_executor()
+    return Client(address).get_executor()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Render the selected reports; print a summary; exit 1 when any failed."""
+    from helpers import runner
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}.")
+    sets = _selected_sets(args)
+    executor = _dask_executor(args.dask) if args.dask else None
+    results = runner.run_batch(
+        sets,
+        workers=args.workers,
+        executor=executor,  # type: ignore[arg-type]
+        force=args.force,
+        static=args.static,
+        timeout=args.timeout or runner.DEFAULT_TIMEOUT,
+    )
+    print(runner.summary_table(results))
+    if args.all:
+        cmd_atlas(argparse.Namespace(out=None))
+    print(f"index: {paths.project_root() / 'reports' / 'index.html'}")
+    return 1 if any(result.status == runner.FAILED for result in results) else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the parameter sets of reports.yml with their last recorded status."""
+    from helpers import runner
+
+    reports_dir = paths.project_root() / "reports"
+    for report in reportsets.load_reportsets(args.reports_file):
+        state = runner.read_state(reports_dir, report.name)
+        status = state.get("status", "never run")
+        parameters = ", ".join(f"{key}={value}" for key, value in report.parameters.items())
+        print(f"{report.name}: {report.notebook} -> reports/{report.output} [{status}] {parameters}")
+    return 0
+
+
+def cmd_atlas(args: argparse.Namespace) -> int:
+    """Write the offline atlas page where a reader picks any kommune."""
+    from helpers import atlas
+
+    out = atlas.render_atlas(out=args.out or paths.project_root() / "reports" / "utforsk.html")
+    print(f"atlas: {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_lab(argv: list[str]) -> int:
+    """Start JupyterLab on notebooks/ with the project's kernel (helpers.lab owns its options)."""
+    from helpers import lab
+
+    return lab.main(argv)
+
+
+COMMANDS = {"fetch": cmd_fetch, "build": cmd_build, "report": cmd_report, "list": cmd_list, "atlas": cmd_atlas}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["lab"]:  # everything after `lab` belongs to helpers.lab's own parser
+            return cmd_lab(argv[1:])
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except OmsorgError as exc:
+        print(f"omsorgskapasitet: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("omsorgskapasitet: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

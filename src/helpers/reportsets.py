@@ -1,0 +1,196 @@
+"""Parameter sets for the report notebooks, read from `reports.yml` at the project root.
+
+The file is a YAML list; each entry names one rendered report:
+
+    - name: asker_2012_2016                       # unique; used for file names (letters, digits, _ . -)
+      notebook: notebooks/02_for_etter_kapasitet.ipynb   # relative to the project root
+      output: asker_2012_2016.html                 # file name in reports/
+      parameters: {kommune: "3203", before: [2012, 2013], after: [2015, 2016]}
+
+Ad hoc sets (`report --kommune ... --before ... --after ...`) and one set per kommune
+(`report --every-kommune`) are built here too, for the before/after notebook.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helpers import paths
+from helpers.errors import DataError, InputError
+
+BEFORE_AFTER_NOTEBOOK = "notebooks/02_for_etter_kapasitet.ipynb"
+DEFAULT_STRUCTURE = "2024"
+DEFAULT_COMPARISON = "similar_size"
+REQUIRED_FIELDS = ("name", "notebook", "output", "parameters")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+KOMMUNENR_PATTERN = re.compile(r"^\d{4}$")
+
+
+@dataclass(frozen=True)
+class ReportSet:
+    """One report: a notebook, the parameters it runs with and the HTML file it becomes."""
+
+    name: str
+    notebook: str
+    output: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def notebook_path(self, root: Path | None = None) -> Path:
+        """Absolute path of the notebook."""
+        return (root or paths.project_root()) / self.notebook
+
+
+def reports_file(root: Path | None = None) -> Path:
+    """The default parameter-set file, `reports.yml` at the project root."""
+    return (root or paths.project_root()) / "reports.yml"
+
+
+def load_reportsets(path: Path | str | None = None, root: Path | None = None) -> list[ReportSet]:
+    """Read and validate a parameter-set file; raises InputError naming the file, entry and field."""
+    root = root or paths.project_root()
+    path = Path(path) if path else reports_file(root)
+    if not path.exists():
+        raise InputError(f"{path}: parameter-set file not found (create it, or pass --reports-file).")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    if not isinstance(data, list) or not data:
+        raise InputError(f"{path}: expected a non-empty YAML list of report entries, got {data!r:.80}.")
+    sets = [_validate_entry(path, root, index, entry) for index, entry in enumerate(data, start=1)]
+    _check_unique(path, sets)
+    return sets
+
+
+def _validate_entry(path: Path, root: Path, index: int, entry: object) -> ReportSet:
+    """Check one entry of the file and turn it into a ReportSet."""
+    where = f"{path}: entry {index}"
+    if not isinstance(entry, dict):
+        raise InputError(f"{where}: expected a mapping with keys {list(REQUIRED_FIELDS)}, got {entry!r}.")
+    if isinstance(entry.get("name"), str):
+        where = f"{where} ({entry['name']!r})"
+    missing = [key for key in REQUIRED_FIELDS if key not in entry]
+    if missing:
+        raise InputError(f"{where}: missing field(s) {missing}; every entry needs {list(REQUIRED_FIELDS)}.")
+    unknown = sorted(set(entry) - set(REQUIRED_FIELDS))
+    if unknown:
+        raise InputError(f"{where}: unknown field(s) {unknown}; allowed are {list(REQUIRED_FIELDS)}.")
+    name, notebook, output, parameters = (entry[key] for key in REQUIRED_FIELDS)
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise InputError(f"{where}: field 'name' must be letters, digits, '_', '.' or '-', got {name!r}.")
+    if not isinstance(notebook, str) or not notebook.endswith(".ipynb"):
+        raise InputError(f"{where}: field 'notebook' must be a path ending in .ipynb, got {notebook!r}.")
+    if not (root / notebook).is_file():
+        raise InputError(f"{where}: field 'notebook': unknown notebook {notebook!r} (no such file).")
+    if not isinstance(output, str) or not output.endswith(".html") or "/" in output or "\\" in output:
+        raise InputError(f"{where}: field 'output' must be a file name ending in .html, got {output!r}.")
+    if not isinstance(parameters, dict):
+        raise InputError(f"{where}: field 'parameters' must be a mapping, got {type(parameters).__name__}.")
+    bad_keys = [key for key in parameters if not isinstance(key, str) or not key.isidentifier()]
+    if bad_keys:
+        raise InputError(f"{where}: field 'parameters': keys must be Python names, got {bad_keys!r}.")
+    return ReportSet(name=name, notebook=notebook, output=output, parameters=dict(parameters))
+
+
+def _check_unique(path: Path, sets: list[ReportSet]) -> None:
+    """Names and output files must be unique across the file."""
+    for attribute in ("name", "output"):
+        seen: dict[str, int] = {}
+        for index, report in enumerate(sets, start=1):
+            value = getattr(report, attribute)
+            if value in seen:
+                raise InputError(
+                    f"{path}: entry {index} ({report.name!r}): duplicate {attribute} {value!r} "
+                    f"(already used by entry {seen[value]})."
+                )
+            seen[value] = index
+
+
+def select(sets: list[ReportSet], names: list[str]) -> list[ReportSet]:
+    """The sets with the given names, in the order given; InputError for an unknown name."""
+    by_name = {report.name: report for report in sets}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise InputError(f"unknown report name(s) {unknown}; known: {sorted(by_name)} (see reports.yml).")
+    return [by_name[name] for name in names]
+
+
+def parse_years(text: str, option: str = "--before") -> list[int]:
+    """`2012-2013` (inclusive range) or `2012,2014` or `2012` to a list of years."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            years = list(range(first, last + 1))
+        else:
+            years = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        years = []
+    if not years or any(not 1900 <= year <= 2100 for year in years):
+        raise InputError(f"{option} {text!r}: expected years such as 2012-2013 or 2012,2013.")
+    return years
+
+
+def before_after_set(
+    kommune: str,
+    before: list[int],
+    after: list[int],
+    structure: str = DEFAULT_STRUCTURE,
+    comparison: str = DEFAULT_COMPARISON,
+) -> ReportSet:
+    """An ad hoc set of the before/after notebook for one kommune."""
+    if not KOMMUNENR_PATTERN.match(kommune):
+        raise InputError(f"--kommune {kommune!r}: expected a 4-digit kommune number such as 3203.")
+    name = f"kommune_{kommune}_{before[0]}-{before[-1]}_{after[0]}-{after[-1]}"
+    parameters = {
+        "kommune": kommune,
+        "structure": structure,
+        "before": before,
+        "after": after,
+        "comparison": comparison,
+    }
+    return ReportSet(name=name, notebook=BEFORE_AFTER_NOTEBOOK, output=f"{name}.html", parameters=parameters)
+
+
+def kommuner(structure: str = DEFAULT_STRUCTURE, root: Path | None = None) -> list[str]:
+    """Distinct kommune numbers of a structure in data/processed/indicators.parquet."""
+    import polars as pl
+
+    parquet = (root or paths.project_root()) / "data" / "processed" / "indicators.parquet"
+    if not parquet.exists():
+        raise InputError(f"{parquet}: not found; run `python -m helpers build` first.")
+    try:
+        frame = (
+            pl.scan_parquet(parquet)
+            .filter(pl.col("structure") == structure)
+            .select(pl.col("kommunenr").unique().sort())
+            .collect()
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(f"{parquet}: cannot read kommune numbers: {' '.join(str(exc).split())}") from exc
+    numbers = frame["kommunenr"].to_list()
+    if not numbers:
+        raise DataError(f"{parquet}: no kommune with structure == {structure!r}.")
+    return numbers
+
+
+def every_kommune_sets(
+    before: list[int],
+    after: list[int],
+    structure: str = DEFAULT_STRUCTURE,
+    comparison: str = DEFAULT_COMPARISON,
+    root: Path | None = None,
+) -> list[ReportSet]:
+    """One before/after set for every kommune of the target structure."""
+    return [before_after_set(nr, before, after, structure, comparison) for nr in kommuner(structure, root)]
+
+
+def check_notebooks_exist(sets: list[ReportSet], root: Path | None = None) -> None:
+    """InputError when a set's notebook is missing (ad hoc sets are not validated on load)."""
+    for report in sets:
+        if not report.notebook_path(root).is_file():
+            raise InputError(f"report {report.name!r}: notebook {report.notebook!r} not found.")

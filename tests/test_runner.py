@@ -1,0 +1,255 @@
+"""The report runner and CLI: reports.yml schema, incremental skips, failures, retries, timeouts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from helpers import cli, reportsets, runner
+from helpers.errors import InputError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A tiny project root: fixture notebooks, a raw manifest, and OMSORGSKAPASITET_ROOT pointing at it."""
+    shutil.copytree(FIXTURES, tmp_path / "notebooks")
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "MANIFEST.csv").write_text("file,source,ssb_tables,description,retrieved,sha256,licence\n")
+    monkeypatch.setenv("OMSORGSKAPASITET_ROOT", str(tmp_path))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """Threads as the executor (no process start-up); the CLI test covers the default process pool."""
+    with ThreadPoolExecutor(2) as executor:
+        yield executor
+
+
+def write_sets(root: Path, entries: list[dict]) -> Path:
+    path = root / "reports.yml"
+    path.write_text(yaml.safe_dump(entries, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def entry(name: str, notebook: str = "simple", **parameters: object) -> dict:
+    return {"name": name, "notebook": f"notebooks/{notebook}.ipynb", "output": f"{name}.html",
+            "parameters": parameters}
+
+
+# ---------------------------------------------------------------- reports.yml
+
+
+def test_reports_yml_of_the_project_is_valid_yaml_with_the_three_sets() -> None:
+    data = yaml.safe_load((Path(__file__).parents[1] / "reports.yml").read_text(encoding="utf-8"))
+    assert [item["name"] for item in data] == ["rens", "asker_2012_2016", "asker_fusjon_2018_2022"]
+    assert data[1]["parameters"] == {"kommune": "3203", "structure": "2024", "before": [2012, 2013],
+                                     "after": [2015, 2016], "comparison": "similar_size"}
+
+
+def test_load_reportsets_reads_a_valid_file(project: Path) -> None:
+    write_sets(project, [entry("a", value=2), entry("b", "charts", kommune="3203")])
+    sets = reportsets.load_reportsets()
+    assert [(s.name, s.notebook, s.output, s.parameters) for s in sets] == [
+        ("a", "notebooks/simple.ipynb", "a.html", {"value": 2}),
+        ("b", "notebooks/charts.ipynb", "b.html", {"kommune": "3203"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ({"name": "a"}, "expected a non-empty YAML list"),
+        ([], "expected a non-empty YAML list"),
+        (["just a string"], "entry 1: expected a mapping"),
+        ([{"name": "a", "notebook": "notebooks/simple.ipynb", "output": "a.html"}],
+         "entry 1 ('a'): missing field(s) ['parameters']"),
+        ([{**entry("a"), "colour": "red"}], "entry 1 ('a'): unknown field(s) ['colour']"),
+        ([entry("a"), {**entry("b"), "notebook": "notebooks/nope.ipynb"}],
+         "entry 2 ('b'): field 'notebook': unknown notebook 'notebooks/nope.ipynb'"),
+        ([{**entry("a"), "parameters": [1, 2]}], "entry 1 ('a'): field 'parameters' must be a mapping"),
+        ([{**entry("a"), "output": "../a.html"}], "entry 1 ('a'): field 'output' must be a file name"),
+        ([{**entry("a"), "name": "a b"}], "entry 1 ('a b'): field 'name' must be"),
+        ([entry("a"), entry("a")], "entry 2 ('a'): duplicate name 'a' (already used by entry 1)"),
+        ([entry("a"), {**entry("b"), "output": "a.html"}], "entry 2 ('b'): duplicate output 'a.html'"),
+    ],
+)
+def test_load_reportsets_names_file_entry_and_field(project: Path, entries: object, message: str) -> None:
+    path = project / "reports.yml"
+    path.write_text(yaml.safe_dump(entries), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        reportsets.load_reportsets()
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+
+
+def test_invalid_yaml_and_missing_file(project: Path) -> None:
+    with pytest.raises(InputError, match="parameter-set file not found"):
+        reportsets.load_reportsets()
+    (project / "reports.yml").write_text("- name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid YAML"):
+        reportsets.load_reportsets()
+
+
+def test_years_ad_hoc_sets_and_every_kommune(project: Path) -> None:
+    assert reportsets.parse_years("2012-2013") == [2012, 2013]
+    assert reportsets.parse_years("2012,2014") == [2012, 2014]
+    with pytest.raises(InputError, match="--after 'soon'"):
+        reportsets.parse_years("soon", "--after")
+    adhoc = reportsets.before_after_set("3203", [2012, 2013], [2015, 2016])
+    assert adhoc.name == "kommune_3203_2012-2013_2015-2016"
+    assert adhoc.notebook == reportsets.BEFORE_AFTER_NOTEBOOK
+    assert adhoc.parameters == {"kommune": "3203", "structure": "2024", "before": [2012, 2013],
+                                "after": [2015, 2016], "comparison": "similar_size"}
+    with pytest.raises(InputError, match="4-digit"):
+        reportsets.before_after_set("32", [2012], [2015])
+
+    with pytest.raises(InputError, match="python -m helpers build"):
+        reportsets.kommuner()
+    processed = project / "data" / "processed"
+    processed.mkdir(parents=True)
+    pl.DataFrame({
+        "kommunenr": ["3203", "0301", "3203", "0220"],
+        "structure": ["2024", "2024", "2024", "as_reported"],
+    }).write_parquet(processed / "indicators.parquet")
+    sets = reportsets.every_kommune_sets([2018, 2019], [2021, 2022])
+    assert [s.parameters["kommune"] for s in sets] == ["0301", "3203"]
+
+
+def test_cli_errors_are_one_line_with_exit_code_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_sets(project, [entry("a")])
+    assert cli.main(["report", "--name", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("omsorgskapasitet: unknown report name(s) ['nope']")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert cli.main(["report", "--kommune", "3203", "--before", "2016-2017", "--after", "2015-2016"]) == 2
+    assert "must lie before" in capsys.readouterr().err
+    assert cli.main(["report", "--all", "--before", "2012-2013"]) == 2
+    assert "go with --kommune" in capsys.readouterr().err
+
+
+def test_cli_list_shows_sets_and_status(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_sets(project, [entry("a", value=3)])
+    assert cli.main(["list"]) == 0
+    expected = "a: notebooks/simple.ipynb -> reports/a.html [never run] value=3"
+    assert capsys.readouterr().out.strip() == expected
+
+
+# ---------------------------------------------------------------- running
+
+
+@pytest.mark.notebook
+def test_a_failing_notebook_does_not_stop_the_batch(project: Path, capsys: pytest.CaptureFixture) -> None:
+    write_sets(project, [entry("fails", "fails"), entry("ok", value=21)])
+    assert cli.main(["report", "--all", "--workers", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "1 ok, 1 failed, 0 skipped" in out
+    assert "failed: fails: ValueError: tilsiktet feil 1" in out
+    reports = project / "reports"
+    assert (reports / "ok.html").exists() and not (reports / "fails.html").exists()
+    assert "verdi 42 for 0301" in (reports / "ok.html").read_text(encoding="utf-8")
+    # The kernel talked over IPC sockets, not TCP ports (no port races between parallel runs).
+    assert "transport ipc" in (reports / "ok.html").read_text(encoding="utf-8")
+    assert json.loads((reports / ".state" / "fails.json").read_text())["status"] == "failed"
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert '<a href="ok.html">ok</a>' in index
+    assert "feilet" in index and "tilsiktet feil" in index
+
+
+@pytest.mark.notebook
+def test_unchanged_runs_are_skipped_until_something_changes(project: Path, pool, monkeypatch) -> None:
+    # helpers' own source is part of the fingerprint; pin it so edits elsewhere in the tree don't interfere.
+    monkeypatch.setattr(runner, "helpers_digest", lambda: "pinned")
+    write_sets(project, [entry("a", value=1)])
+    sets = reportsets.load_reportsets()
+    reports = project / "reports"
+    first = runner.run_batch(sets, executor=pool)
+    assert [r.status for r in first] == ["ok"]
+    html = (reports / "a.html").read_bytes()
+    assert [r.status for r in runner.run_batch(sets, executor=pool)] == ["skipped"]
+
+    def must_run(changed: list[reportsets.ReportSet]) -> bool:
+        return bool(runner.plan(changed, project, reports).jobs)
+
+    assert not must_run(sets)
+    assert must_run([reportsets.ReportSet("a", "notebooks/simple.ipynb", "a.html", {"value": 2})])
+    (project / "data" / "raw" / "extra").mkdir()
+    (project / "data" / "raw" / "extra" / "MANIFEST.csv").write_text("new manifest\n")
+    assert must_run(sets)
+    shutil.rmtree(project / "data" / "raw" / "extra")
+    notebook = project / "notebooks" / "simple.ipynb"
+    notebook.write_bytes(notebook.read_bytes() + b"\n")
+    assert must_run(sets)
+    notebook.write_bytes(notebook.read_bytes()[:-1])
+    assert not must_run(sets)
+    (reports / "a.html").unlink()
+    assert must_run(sets)
+    (reports / "a.html").write_bytes(html)
+
+    forced = runner.run_batch(sets, executor=pool, force=True)
+    assert [r.status for r in forced] == ["ok"]
+    # Same inputs and SOURCE_DATE_EPOCH: the rerun writes the same bytes.
+    assert (reports / "a.html").read_bytes() == html
+
+
+def test_versions_change_the_fingerprint() -> None:
+    report = reportsets.ReportSet("a", "notebooks/a.ipynb", "a.html", {"x": 1})
+    versions = runner.package_versions()
+    base = runner.fingerprint(report, "nb", {"f": "1"}, versions, "code", False)
+    assert base == runner.fingerprint(report, "nb", {"f": "1"}, dict(versions), "code", False)
+    assert base != runner.fingerprint(report, "nb", {"f": "1"}, {**versions, "polars": "0.0"}, "code", False)
+    assert base != runner.fingerprint(report, "nb", {"f": "1"}, versions, "code", True)
+
+
+@pytest.mark.notebook
+def test_a_dead_kernel_is_retried_once_and_a_slow_run_times_out(project: Path, pool) -> None:
+    marker = project / "died-once"
+    sets = [
+        reportsets.ReportSet("dies", "notebooks/dies_once.ipynb", "dies.html", {"marker": str(marker)}),
+        reportsets.ReportSet("sleeps", "notebooks/sleeps.ipynb", "sleeps.html", {"seconds": 60}),
+    ]
+    dies, sleeps = runner.run_batch(sets, executor=pool, timeout=6)
+    assert marker.exists()
+    assert (dies.status, dies.attempts) == ("ok", 2)
+    assert (sleeps.status, sleeps.attempts) == ("failed", 1)
+    assert "timed out after 6 s" in sleeps.error
+    assert sleeps.seconds < 20
+
+
+def test_summary_table() -> None:
+    results = [runner.RunResult("long_name", "ok", 1.25), runner.RunResult("b", "failed", 0.5, error="boom"),
+               runner.RunResult("c", "skipped")]
+    assert runner.summary_table(results).splitlines() == [
+        "name       status   seconds",
+        "long_name  ok           1.2",
+        "b          failed       0.5",
+        "c          skipped      0.0",
+        "1 ok, 1 failed, 1 skipped",
+        "failed: b: boom",
+    ]
+
+
+def test_progress_is_quiet_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    assert runner.quiet_by_default()
+
+
+@pytest.mark.notebook
+def test_a_dask_cluster_can_be_the_executor(project: Path) -> None:
+    distributed = pytest.importorskip("distributed", reason="the optional 'dask' extra is not installed")
+    write_sets(project, [entry("a", value=4)])
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        results = runner.run_batch(reportsets.load_reportsets(), executor=client.get_executor())
+    assert [(r.status, r.error) for r in results] == [("ok", "")]
+    assert "verdi 8 for 0301" in (project / "reports" / "a.html").read_text(encoding="utf-8")
