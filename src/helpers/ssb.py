@@ -22,13 +22,13 @@ HTTP behaviour: at most `maxCallsPerTimeWindow` calls per `timeWindow` seconds (
 at most `MAX_TRIES` tries), 4xx turned into `FetchError` naming the table and the query, a truncated or
 non-JSON body retried once and then reported as `FetchError`.
 
-Why not pxwebpy (0.6.0, evaluated and not kept as a dependency): its `Client.call` returns
-`response.json()`, so the bytes as received are lost, and we must store exactly those; it retries
-only 429 (not 5xx, network errors or truncated bodies), with `time.sleep`/`time.monotonic` hard-wired (no fake clock in tests); it raises
+Why not pxwebpy (0.6.0, evaluated and not kept as a dependency): its `Client.call` returns `response.json()`,
+so the bytes as received are lost, and we must store exactly those; it retries only 429 (not 5xx, network
+errors or truncated bodies), with `time.sleep`/`time.monotonic` hard-wired (no fake clock in tests); it raises
 `requests.HTTPError` without the table/query, keeps an in-memory response cache, and fails outright when
-`/config` lacks a key instead of using a default. It could be pointed at a local base URL, but the rest
-would have to be worked around, so this module is a small httpx client. The splitting rule is the same
-idea as pxwebpy's `split_value_codes` (a private function there, hence not imported).
+`/config` lacks a key instead of using a default. It could be pointed at a local base URL, but the rest would
+have to be worked around, so this module is a small httpx client. The splitting rule is the same idea as
+pxwebpy's `split_value_codes` (a private function there, hence not imported).
 """
 
 from __future__ import annotations
