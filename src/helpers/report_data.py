@@ -81,8 +81,9 @@ def codes_on_structure(reforms: Reforms, codes: list[str], structure: str, year:
     return out
 
 
-def prepare_report(params: ReportParameters, table: pl.DataFrame, reforms: Reforms) -> ReportData:
-    """Comparison group, before/after, DiD with placebos, pre-trends and ITS for the checked parameters."""
+def prepare_report(params: ReportParameters, table: pl.DataFrame, reforms: Reforms,
+                   detailed: bool = True) -> ReportData:
+    """Comparison group, before/after, DiD with placebos, pre-trends and (when `detailed`) ITS."""
     panel = table.filter(pl.col("structure") == params.structure)
     present, missing = _available(panel, params.kommune, params.indicators, params.first_year, params.last_year,
                                   params.before, params.after)
@@ -99,7 +100,7 @@ def prepare_report(params: ReportParameters, table: pl.DataFrame, reforms: Refor
     its = {
         indicator: interrupted_time_series(panel, params.kommune, indicator, params.after[0],
                                            start=params.first_year, end=params.after[1])
-        for indicator in present
+        for indicator in (present if detailed else [])
     }
     code_year = params.before[1] if params.structure == AS_REPORTED else int(params.structure)
     breaks = reform_breaks(reforms, params.kommune, min(code_year, reforms.latest_year), params.first_year,

@@ -141,8 +141,10 @@ def before_after_set(
     after: list[int],
     structure: str = DEFAULT_STRUCTURE,
     comparison: str = DEFAULT_COMPARISON,
+    detailed: bool = True,
 ) -> ReportSet:
-    """An ad hoc set of the before/after notebook for one kommune."""
+    """An ad hoc set of the before/after notebook for one kommune (`detailed=False`: the compact version
+    without per-indicator charts, ITS and synthetic control, for national batches)."""
     if not KOMMUNENR_PATTERN.match(kommune):
         raise InputError(f"--kommune {kommune!r}: expected a 4-digit kommune number such as 3203.")
     name = f"kommune_{kommune}_{before[0]}-{before[-1]}_{after[0]}-{after[-1]}"
@@ -153,6 +155,8 @@ def before_after_set(
         "after": after,
         "comparison": comparison,
     }
+    if not detailed:
+        parameters["detaljer"] = False
     return ReportSet(name=name, notebook=BEFORE_AFTER_NOTEBOOK, output=f"{name}.html", parameters=parameters)
 
 
@@ -185,8 +189,9 @@ def every_kommune_sets(
     comparison: str = DEFAULT_COMPARISON,
     root: Path | None = None,
 ) -> list[ReportSet]:
-    """One before/after set for every kommune of the target structure."""
-    return [before_after_set(nr, before, after, structure, comparison) for nr in kommuner(structure, root)]
+    """One compact before/after set for every kommune of the target structure."""
+    return [before_after_set(nr, before, after, structure, comparison, detailed=False)
+            for nr in kommuner(structure, root)]
 
 
 def check_notebooks_exist(sets: list[ReportSet], root: Path | None = None) -> None:
