@@ -83,7 +83,9 @@ def _series_layers(series: pl.DataFrame, *, detailed: bool) -> list[alt.Chart]:
                        range=[KOMMUNE_COLOR, GROUP_COLOR, BAND_COLOR])
     x = alt.X("year:Q", axis=alt.Axis(format="d", tickMinStep=1, title="År" if detailed else None),
               scale=_YEAR_SCALE)
-    base = alt.Chart(series).encode(x=x)
+    # only the encoded columns: the spec carries every value inline, and repeats labels on every row otherwise
+    encoded = series.select("year", "kommune_value", "group_median", "group_q1", "group_q3", "n_group")
+    base = alt.Chart(encoded).encode(x=x)
     tooltip = [
         alt.Tooltip("year:Q", title="År", format="d"),
         alt.Tooltip("kommune_value:Q", title=kommune, format=number),
