@@ -119,11 +119,15 @@ def test_years_ad_hoc_sets_and_every_kommune(project: Path) -> None:
     processed = project / "data" / "processed"
     processed.mkdir(parents=True)
     pl.DataFrame({
-        "kommunenr": ["3203", "0301", "3203", "0220"],
-        "structure": ["2024", "2024", "2024", "as_reported"],
+        "kommunenr": ["3203", "0301", "3203", "0220", "1580", "1580"],
+        "structure": ["2024", "2024", "2024", "as_reported", "2024", "2024"],
+        "year": [2018, 2018, 2022, 2018, 2018, 2024],
+        "value": [1.0, 2.0, 3.0, 4.0, None, 5.0],
     }).write_parquet(processed / "indicators.parquet")
-    sets = reportsets.every_kommune_sets([2018, 2019], [2021, 2022])
-    assert [s.parameters["kommune"] for s in sets] == ["0301", "3203"]
+    sets, left_out = reportsets.every_kommune_sets([2018, 2019], [2021, 2022])
+    assert [s.parameters["kommune"] for s in sets] == ["3203"]
+    assert all(s.parameters["detaljer"] is False for s in sets)
+    assert left_out == {"0301": "tall bare for 2018–2018", "1580": "tall bare for 2024–2024"}
 
 
 def test_cli_errors_are_one_line_with_exit_code_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

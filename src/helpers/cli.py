@@ -102,7 +102,10 @@ def _selected_sets(args: argparse.Namespace) -> list[reportsets.ReportSet]:
     if args.kommune:
         return [reportsets.before_after_set(args.kommune, *_years(args), args.structure, args.comparison)]
     if args.every_kommune:
-        return reportsets.every_kommune_sets(*_years(args), args.structure, args.comparison)
+        sets, left_out = reportsets.every_kommune_sets(*_years(args), args.structure, args.comparison)
+        for code, reason in sorted(left_out.items()):
+            print(f"skipped kommune {code}: {reason}, outside the chosen years", file=sys.stderr)
+        return sets
     sets = reportsets.load_reportsets(args.reports_file)
     return sets if args.all else reportsets.select(sets, args.name)
 

@@ -182,16 +182,37 @@ def kommuner(structure: str = DEFAULT_STRUCTURE, root: Path | None = None) -> li
     return numbers
 
 
+def kommuner_without_data(structure: str, first: int, last: int, root: Path | None = None) -> dict[str, str]:
+    """Kommuner of a structure whose figures do not reach back to `first` or forward to `last` (e.g. areas
+    split by a reform, flagged before it), with their years with data: the report would refuse them."""
+    import polars as pl
+
+    parquet = (root or paths.project_root()) / "data" / "processed" / "indicators.parquet"
+    spans = (
+        pl.scan_parquet(parquet)
+        .filter(pl.col("structure") == structure, pl.col("value").is_not_null())
+        .group_by("kommunenr").agg(pl.col("year").min().alias("first"), pl.col("year").max().alias("last"))
+        .collect()
+    )
+    return {
+        code: f"tall bare for {a}–{b}"
+        for code, a, b in spans.iter_rows() if a > first or b < last
+    }
+
+
 def every_kommune_sets(
     before: list[int],
     after: list[int],
     structure: str = DEFAULT_STRUCTURE,
     comparison: str = DEFAULT_COMPARISON,
     root: Path | None = None,
-) -> list[ReportSet]:
-    """One compact before/after set for every kommune of the target structure."""
-    return [before_after_set(nr, before, after, structure, comparison, detailed=False)
-            for nr in kommuner(structure, root)]
+) -> tuple[list[ReportSet], dict[str, str]]:
+    """One compact before/after set for every kommune of the target structure whose data cover the
+    windows, and the kommuner left out with the reason."""
+    left_out = kommuner_without_data(structure, before[0], after[-1], root)
+    sets = [before_after_set(nr, before, after, structure, comparison, detailed=False)
+            for nr in kommuner(structure, root) if nr not in left_out]
+    return sets, left_out
 
 
 def check_notebooks_exist(sets: list[ReportSet], root: Path | None = None) -> None:
