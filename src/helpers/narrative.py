@@ -64,7 +64,7 @@ def title(comparison: Comparison, structure: str) -> str:
             f"Sammenlignet med: {comparison.group.description}.")
 
 
-def caveats(comparison: Comparison, panel: pl.DataFrame, reform_years: tuple[int, ...],
+def caveats(comparison: Comparison, panel: pl.DataFrame, reform_breaks: dict[int, str],
             missing_indicators: list[str], requested: str, structure: str) -> list[str]:
     """Every caveat that applies to this run, in Norwegian."""
     out = []
@@ -73,10 +73,17 @@ def caveats(comparison: Comparison, panel: pl.DataFrame, reform_years: tuple[int
     first, last = comparison.before[0], comparison.after[1]
     for known in breaks_between(first, last):
         out.append(f"Brudd {known.year} ({known.label}): {known.description}")
-    for year in reform_years:
-        if first - 3 < year <= last:
-            out.append(f"Kommunens grenser eller nummer endret seg i {year}; før {year} er tallene summer av "
-                       "forgjengerne (se omleggingsnøkkelen i rensenotatboken).")
+    for year, kind in reform_breaks.items():
+        if year <= first:
+            continue
+        if kind == "Kommunesammenslåing":
+            out.append(f"{comparison.kommune} ble slått sammen med andre kommuner i {year}: tallene før {year} er "
+                       "summer av forgjengerkommunene, og rater er regnet på nytt fra summene (se "
+                       "omleggingsnøkkelen i rensenotatboken).")
+        elif kind == "Kommunedeling":
+            out.append(f"Området ble delt i {year}: tall fra før delingen kan ikke fordeles og mangler.")
+        else:
+            out.append(f"Kommunen fikk nytt kommunenummer i {year} (samme grenser).")
     pre_years = comparison.before[1] - comparison.before[0] + 1
     if pre_years < 3:
         out.append(f"Kort førperiode ({pre_years} år): nivået før bygger på få år, og enkeltår veier tungt.")
