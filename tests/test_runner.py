@@ -50,9 +50,11 @@ def entry(name: str, notebook: str = "simple", **parameters: object) -> dict:
 # ---------------------------------------------------------------- reports.yml
 
 
-def test_reports_yml_of_the_project_is_valid_yaml_with_the_three_sets() -> None:
+def test_reports_yml_of_the_project_is_valid_yaml_with_the_default_sets() -> None:
     data = yaml.safe_load((Path(__file__).parents[1] / "reports.yml").read_text(encoding="utf-8"))
-    assert [item["name"] for item in data] == ["rens", "asker_2012_2016", "asker_fusjon_2018_2022"]
+    assert [item["name"] for item in data] == [
+        "rens", "asker_2012_2016", "asker_fusjon_2018_2022", "paastander_2015", "programsporing"]
+    assert data[2]["parameters"]["before"] == [2018, 2019] and data[2]["parameters"]["after"] == [2021, 2022]
     assert data[1]["parameters"] == {"kommune": "3203", "structure": "2024", "before": [2012, 2013],
                                      "after": [2015, 2016], "comparison": "similar_size"}
 
