@@ -74,11 +74,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-import yaml
 
 from helpers import formatting, paths
 from helpers.errors import DataError, InputError
 from helpers.indicators import BY_ID
+from helpers.yamlfile import read_yaml
 
 # --- vocabularies -------------------------------------------------------------------------------------
 
@@ -381,15 +381,7 @@ class _Where:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise DataError(f"{path}: file not found.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DataError(f"{path}: not valid YAML ({exc}).") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected a mapping at the top level, got {type(data).__name__}.")
-    return data
+    return read_yaml(path, DataError, dict)
 
 
 def _text(where: _Where, record: Mapping[str, Any], key: str, *, required: bool = True) -> str:

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from helpers import paths
 from helpers.errors import DataError, InputError
+from helpers.yamlfile import read_yaml
 
 BEFORE_AFTER_NOTEBOOK = "notebooks/02_for_etter_kapasitet.ipynb"
 DEFAULT_STRUCTURE = "2024"
@@ -54,12 +53,7 @@ def load_reportsets(path: Path | str | None = None, root: Path | None = None) ->
     """Read and validate a parameter-set file; raises InputError naming the file, entry and field."""
     root = root or paths.project_root()
     path = Path(path) if path else reports_file(root)
-    if not path.exists():
-        raise InputError(f"{path}: parameter-set file not found (create it, or pass --reports-file).")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    data = read_yaml(path, InputError, what="parameter-set file", hint=" (create it, or pass --reports-file)")
     if not isinstance(data, list) or not data:
         raise InputError(f"{path}: expected a non-empty YAML list of report entries, got {data!r:.80}.")
     sets = [_validate_entry(path, root, index, entry) for index, entry in enumerate(data, start=1)]
