@@ -31,11 +31,10 @@ from helpers.atomic import atomic_write_text
 
 # Shared with compare/export rather than written twice: the indicator-id check, the catalogue facts, and
 # JSON that is safe inside <script> and the Vega bundle.
-from helpers.compare import _catalogue_frame as catalogue_frame
-from helpers.compare import _indicator_ids
 from helpers.errors import InputError
-from helpers.export import _json_for_script, vega_bundle
+from helpers.export import json_for_script, vega_bundle
 from helpers.formatting import MISSING
+from helpers.indicators import catalogue_frame, check_ids
 from helpers.tables import Table, display_table
 
 DEFAULT_STRUCTURE = "2024"
@@ -71,7 +70,7 @@ def usable_values(
     *, exclude_flagged: bool = True,
 ) -> pl.DataFrame:
     """kommunenr, kommune, indicator, year, value: rows of one structure with a value (flagged left out)."""
-    ids = _indicator_ids(indicators)
+    ids = check_ids(indicators)
     rows = _structure_rows(table, structure).filter(
         pl.col("indicator").is_in(ids), pl.col("value").is_not_null()
     )
@@ -85,7 +84,7 @@ def national_distribution(
     *, exclude_flagged: bool = True,
 ) -> pl.DataFrame:
     """Per indicator and year over all kommuner with a usable value: n, p10, p25, median, p75, p90."""
-    ids = _indicator_ids(indicators)
+    ids = check_ids(indicators)
     values = usable_values(table, ids, structure, exclude_flagged=exclude_flagged)
     order = pl.DataFrame({"indicator": ids, "order": range(len(ids))}, schema_overrides={"order": pl.Int32})
     return (
@@ -136,7 +135,7 @@ def kommune_series(
     (mid-rank among all kommuner with a usable value that year, 0–100), n, p10 … p90. Years a kommune has
     no usable value for are left out.
     """
-    ids = _indicator_ids(indicators)
+    ids = check_ids(indicators)
     codes = _check_kommuner(kommune_names(table, structure), kommuner)
     values = usable_values(table, ids, structure, exclude_flagged=exclude_flagged)
     ranked = values.with_columns(
@@ -176,7 +175,7 @@ def check_parameters(kommuner: object, indikatorer: object, struktur: object
     if not isinstance(indikatorer, list | tuple):
         raise InputError(f"indikatorer må være en liste med indikator-id-er / must be a list of ids, "
                          f"got {indikatorer!r}.")
-    return list(dict.fromkeys(codes)), _indicator_ids(indikatorer), str(struktur)
+    return list(dict.fromkeys(codes)), check_ids(indikatorer), str(struktur)
 
 
 def indicator_overview(ids: Iterable[str] | None = None) -> Table:
@@ -514,8 +513,8 @@ def atlas_html(data: dict[str, Any], default: str = DEFAULT_KOMMUNE) -> str:
     for marker, text in (
         ("notes", " ".join(html.escape(note) for note in notes)),
         ("source", html.escape(SOURCE_LINE)),
-        ("spec", _json_for_script(atlas_spec(data, default))),
-        ("options", _json_for_script(options)),
+        ("spec", json_for_script(atlas_spec(data, default))),
+        ("options", json_for_script(options)),
         ("bundle", bundle),  # last: nothing is searched for inside the 1 MB bundle
     ):
         token = f"<!--oms:{marker}-->"

@@ -104,15 +104,6 @@ def _check_kommune(panel: pl.DataFrame, kommune: str) -> None:
     raise InputError(f"Kommunenummer {kommune!r} finnes ikke i panelet / not in panel.{hint}")
 
 
-def _indicator_ids(indicators: str | Iterable[str]) -> list[str]:
-    ids = [indicators] if isinstance(indicators, str) else list(dict.fromkeys(indicators))
-    if not ids:
-        raise InputError("Ingen indikatorer valgt / no indicators given.")
-    for indicator_id in ids:
-        catalogue.get(indicator_id)  # InputError naming the known ids
-    return ids
-
-
 def _prepare(panel: pl.DataFrame, ids: Sequence[str], exclude_flagged: bool) -> pl.DataFrame:
     """Rows of `ids` with value nulled where suppressed (":") or, if excluded, flagged; adds bool columns."""
     flagged = pl.col("flag").fill_null("").str.strip_chars() != ""
@@ -144,25 +135,6 @@ def _names(panel: pl.DataFrame) -> pl.DataFrame:
 def _name_of(panel: pl.DataFrame, kommune: str) -> str:
     names = _names(panel.filter(pl.col("kommunenr") == kommune))
     return names["kommune"][0] if names.height else kommune
-
-
-def _catalogue_frame(ids: Sequence[str]) -> pl.DataFrame:
-    """indicator, label, short_label, unit, kind, domain, domain_label, decimals, order (catalogue facts)."""
-    rows = []
-    for order, indicator_id in enumerate(ids):
-        entry = catalogue.get(indicator_id)
-        rows.append({
-            "indicator": entry.id,
-            "label": entry.label,
-            "short_label": entry.display,
-            "unit": entry.unit,
-            "kind": entry.kind,
-            "domain": entry.domain,
-            "domain_label": catalogue.DOMAIN_LABELS[entry.domain],
-            "decimals": 0 if entry.kind == "count" else 1,
-            "order": order,
-        })
-    return pl.DataFrame(rows, schema_overrides={"decimals": pl.Int32, "order": pl.Int32})
 
 
 def _years_between(frame: pl.DataFrame, start: int | None, end: int | None) -> pl.DataFrame:
@@ -247,7 +219,7 @@ def comparison_group(
     if how == "all":
         with_data = panel.filter(pl.col("value").is_not_null())
         if indicators is not None:
-            with_data = with_data.filter(pl.col("indicator").is_in(_indicator_ids(indicators)))
+            with_data = with_data.filter(pl.col("indicator").is_in(catalogue.check_ids(indicators)))
         codes = _resolve_group(panel, kommune, sorted(with_data["kommunenr"].unique().to_list()))
         return ComparisonGroup(tuple(codes), how, f"Alle andre kommuner ({len(codes)})")
     if how == "similar_size":
@@ -397,7 +369,7 @@ def _context(panel: pl.DataFrame, kommune: str, group: Iterable[str] | None, ind
              exclude_flagged: bool) -> _Context:
     _check_panel(panel)
     _check_kommune(panel, kommune)
-    ids = _indicator_ids(indicators)
+    ids = catalogue.check_ids(indicators)
     codes = _resolve_group(panel, kommune, group) if group is not None else []
     return _Context(_prepare(panel, ids, exclude_flagged), _names(panel), kommune, codes, ids)
 
@@ -414,7 +386,7 @@ def window_changes(
     """Before/after levels and change for each of `kommuner` × `indicators` (the group's own rows)."""
     _check_panel(panel)
     _check_windows(before, after)
-    ids = _indicator_ids(indicators)
+    ids = catalogue.check_ids(indicators)
     codes = list(dict.fromkeys(kommuner))
     return _changes(_prepare(panel, ids, exclude_flagged), codes, ids, before, after, _names(panel))
 
@@ -428,7 +400,7 @@ def _own_and_members(ctx: _Context, before: Window, after: Window) -> tuple[pl.D
 def _before_after(own: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
     """The kommune's `_changes` rows with catalogue labels and notes, in the order of `ids`."""
     return (
-        own.join(_catalogue_frame(ids), on="indicator", how="left")
+        own.join(catalogue.catalogue_frame(ids), on="indicator", how="left")
         .sort("order")
         .with_columns(_notes())
         .select("kommunenr", "kommune", "indicator", "label", "short_label", "unit", "domain", "decimals",
@@ -934,7 +906,7 @@ def _series(ctx: _Context, start: int | None, end: int | None) -> pl.DataFrame:
     return (
         years.join(own, on=["indicator", "year"], how="left")
         .join(group, on=["indicator", "year"], how="left")
-        .join(_catalogue_frame(ctx.ids), on="indicator", how="left")
+        .join(catalogue.catalogue_frame(ctx.ids), on="indicator", how="left")
         .with_columns(
             kommunenr=pl.lit(ctx.kommune),
             kommune=pl.lit(ctx.names.filter(pl.col("kommunenr") == ctx.kommune)["kommune"][0]),

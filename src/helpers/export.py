@@ -181,7 +181,7 @@ def write_page(target: Path | str, text: str) -> Path:
     return Path(target)
 
 
-def _json_for_script(value: object) -> str:
+def json_for_script(value: object) -> str:
     """JSON safe to place inside a <script> element (no `</script>` can occur)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
@@ -249,7 +249,7 @@ def _chart_output(index: int, spec: dict[str, Any], embed: dict[str, Any], stati
     if static:
         body = f'<div class="oms-chart oms-chart-static" id="{div_id}">{chart_svg(spec)}</div>'
     else:
-        chart = _json_for_script({"spec": spec, "embed": embed})
+        chart = json_for_script({"spec": spec, "embed": embed})
         body = (
             f'<div class="oms-chart" id="{div_id}"></div>\n'
             f'<script type="application/json" class="oms-chart-spec" data-target="{div_id}">{chart}</script>'
@@ -338,7 +338,7 @@ def export_html(nb: Any, context: ReportContext, static: bool = False) -> str:
         "inputs": sorted(context.inputs.items()),
         "versions": sorted(context.versions.items()),
         "vega_js": interactive,
-        "embed_js": EMBED_JS % {"options": _json_for_script(options)} if interactive else "",
+        "embed_js": EMBED_JS % {"options": json_for_script(options)} if interactive else "",
     }
     body, _ = exporter.from_notebook_node(prepared, resources={"oms": oms, "metadata": {"name": title}})
     if interactive:

@@ -14,8 +14,11 @@ Kinds decide how an indicator is harmonised across kommune reforms:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+import polars as pl
 
 from helpers.errors import InputError
 
@@ -187,3 +190,34 @@ def get(indicator_id: str) -> Indicator:
 def by_domain(domain: str) -> tuple[Indicator, ...]:
     """All catalogue entries of one domain, in catalogue order."""
     return tuple(indicator for indicator in CATALOGUE if indicator.domain == domain)
+
+
+def check_ids(indicators: str | Iterable[str]) -> list[str]:
+    """Indicator ids as a list without repeats; InputError when none is given or one is unknown."""
+    ids = [indicators] if isinstance(indicators, str) else list(dict.fromkeys(indicators))
+    if not ids:
+        raise InputError("Ingen indikatorer valgt / no indicators given.")
+    for indicator_id in ids:
+        get(indicator_id)
+    return ids
+
+
+def catalogue_frame(ids: Sequence[str] | None = None) -> pl.DataFrame:
+    """Catalogue facts as a frame (all indicators when `ids` is None): indicator, label, short_label, unit,
+    kind, domain, domain_label, tables, decimals, order."""
+    rows = []
+    for order, indicator_id in enumerate(ids if ids is not None else BY_ID):
+        entry = get(indicator_id)
+        rows.append({
+            "indicator": entry.id,
+            "label": entry.label,
+            "short_label": entry.display,
+            "unit": entry.unit,
+            "kind": entry.kind,
+            "domain": entry.domain,
+            "domain_label": DOMAIN_LABELS[entry.domain],
+            "tables": ", ".join(entry.source_tables),
+            "decimals": 0 if entry.kind == "count" else 1,
+            "order": order,
+        })
+    return pl.DataFrame(rows, schema_overrides={"decimals": pl.Int32, "order": pl.Int32})

@@ -117,8 +117,7 @@ def check_report_parameters(
                          f"{last_before}) / 'after' must start after 'before' ends.")
     ids = (catalogue.DEFAULT_REPORT_SET if indicators in ("default", "standard", None)
            else tuple([indicators] if isinstance(indicators, str) else indicators))
-    for indicator_id in ids:
-        catalogue.get(indicator_id)
+    ids = tuple(catalogue.check_ids(ids))
     assert isinstance(table, pl.DataFrame)
     own = table.filter(
         pl.col("structure") == structure_text, pl.col("kommunenr") == code, pl.col("value").is_not_null()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from helpers.indicators import BY_ID
+from helpers.indicators import catalogue_frame
 from helpers.panel import population_by_area, read_panel
 from helpers.population import unreliable_area_years
 from helpers.reforms import Reforms
@@ -93,8 +93,5 @@ def kommune_crosswalk(reforms: Reforms, kommune: str, structure_year: int, years
 
 
 def indicator_labels() -> pl.DataFrame:
-    """Catalogue ids with their Norwegian labels, units and domains (for tables in reports)."""
-    return pl.DataFrame(
-        [(i.id, i.label, i.unit, i.domain, ", ".join(i.source_tables)) for i in BY_ID.values()],
-        schema=["indicator", "label", "unit", "domain", "tables"], orient="row",
-    )
+    """Catalogue ids with their Norwegian labels, units, domains and tables (for tables in reports)."""
+    return catalogue_frame().select("indicator", "label", "unit", "domain", "tables")
