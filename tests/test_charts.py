@@ -173,3 +173,13 @@ def test_builders_accept_polars_without_conversion(result: compare.Comparison) -
     rows = next(iter(spec["datasets"].values()))
     assert {"year", "kommune_value", "group_median"} <= set(rows[0])
     assert json.dumps(spec)  # serialisable as is
+
+
+def test_coverage_chart_is_a_heatmap_of_shares(built_table):
+    from helpers import quality
+
+    coverage = quality.coverage(built_table, "2024")
+    spec = charts.coverage_chart(coverage, quality.indicator_labels()).to_dict()
+    assert spec["mark"]["type"] == "rect" if isinstance(spec["mark"], dict) else spec["mark"] == "rect"
+    assert spec["encoding"]["color"]["scale"]["domain"] == [0, 1]
+    assert spec["title"] == "Dekning per indikator og år"
