@@ -20,7 +20,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -83,7 +85,8 @@ class HeadlessChromium:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def __enter__(self) -> HeadlessChromium:
-        self.start()
+        if self._process is None:  # already started by an explicit start()
+            self.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -101,8 +104,10 @@ class HeadlessChromium:
             f"--window-size={self.width},{self.height}", "about:blank",
         ]
         log = (self._profile / "chromium.log").open("wb")
+        # its own process group: /usr/bin/chromium is a wrapper script, and the browser it starts must go
+        # down with it when we close (terminating the wrapper alone leaves Chromium running)
         self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         port = self._devtools_port()
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -155,13 +160,20 @@ class HeadlessChromium:
                 self._socket.close()
             self._socket = None
         if self._process is not None:
-            if self._process.poll() is None:
-                self._process.terminate()
-                try:
-                    self._process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait(timeout=10)
+            group = self._process.pid
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGKILL)
+                self._process.wait(timeout=10)
+            deadline = time.monotonic() + 5
+            while _group_alive(group) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
             self._process = None
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)
@@ -247,3 +259,12 @@ class HeadlessChromium:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
+
+
+def _group_alive(group: int) -> bool:
+    """True while any process of the process group still exists."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True

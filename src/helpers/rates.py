@@ -19,19 +19,20 @@ def derive(frame: pl.DataFrame) -> pl.DataFrame:
 
     `frame` holds tidy rows of one structure; the returned rows have the same structure.
     """
-    frame = frame.select("kommunenr", "kommune", "structure", "year", "indicator", "value", "status", "flag")
+    columns = ["kommunenr", "kommune", "structure", "year", "indicator", "value", "status", "flag"]
+    by_indicator = {key[0]: part for key, part in frame.select(columns).partition_by("indicator", as_dict=True).items()}
     out = []
     for kind in ("count", "rate"):
         for indicator in CATALOGUE:
             if indicator.kind != kind or not indicator.numerator:
                 continue
             inputs = list(indicator.numerator) + ([indicator.denominator] if indicator.denominator else [])
-            parts = frame.filter(pl.col("indicator").is_in(inputs))
-            if parts.is_empty():
+            present = [by_indicator[name] for name in inputs if name in by_indicator]
+            if not present:
                 continue
-            wide = _combine(parts, indicator, inputs)
+            wide = _combine(pl.concat(present, how="vertical_relaxed"), indicator, inputs)
             out.append(wide)
-            frame = pl.concat([frame, wide.select(frame.columns)], how="vertical_relaxed")
+            by_indicator[indicator.id] = wide.select(columns)
     if not out:
         return conform(frame.clear())
     return conform(pl.concat(out, how="vertical_relaxed"))

@@ -136,6 +136,7 @@ class Reforms:
         """True when the area of `code` spreads over several codes of structure `to_year`."""
         return len(self.successors(code, from_year, to_year)) > 1
 
+    @lru_cache(maxsize=100_000)  # noqa: B019
     def exact_areas(self, code: str, code_year: int, area_year: int) -> frozenset[str] | None:
         """Codes of structure `area_year` whose union is exactly the area of `code` (valid in
         `code_year`), or None when some of them also hold land of other codes."""
