@@ -73,14 +73,17 @@ def hours_rows(reforms: Reforms, hours: pl.DataFrame) -> tuple[pl.DataFrame, pl.
         )
     )
     area_rows = flag_outliers(area_rows)
-    as_reported = []
-    for area, year, value, flag in area_rows.select("kommunenr", "year", "value", "flag").iter_rows():
-        predecessors = reforms.predecessors(area, AREA_YEAR, year)
-        if len(predecessors) != 1:
-            continue
-        (code,) = predecessors
-        if reforms.exact_areas(code, year, AREA_YEAR) == frozenset({area}):
-            as_reported.append((code, year, value, flag))
+    # an area's figure is also a reported code's figure when, that year, the area is exactly one code
+    single = [
+        (area, year, code)
+        for year in area_rows["year"].unique().to_list()
+        for area, codes in reforms.inverse(year, AREA_YEAR).items()
+        if len(codes) == 1 and reforms.exact_areas(code := next(iter(codes)), year, AREA_YEAR) == frozenset({area})
+    ]
+    as_reported = area_rows.join(
+        pl.DataFrame(single, schema={"kommunenr": pl.String, "year": pl.Int32, "code": pl.String}, orient="row"),
+        on=["kommunenr", "year"],
+    ).select("code", "year", "value", "flag").rows()
     reported = pl.DataFrame(
         as_reported, schema={"kommunenr": pl.String, "year": pl.Int32, "value": pl.Float64, "flag": pl.String},
         orient="row",

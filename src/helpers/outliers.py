@@ -32,20 +32,25 @@ def outlier_mask(frame: pl.DataFrame) -> pl.Series:
     """Boolean Series (aligned with `frame`'s rows) marking outliers by the module's rule."""
     counts = [i for i, spec in BY_ID.items() if spec.kind == "count"]
     log_value = (pl.col("value") + 1).log()
-    over = list(SERIES_KEYS)
     with_index = frame.with_row_index("_row")
+    # one integer per series, so the window functions below group on a single cheap key
     work = (
         with_index.filter(pl.col("value").is_not_null())
-        .sort([*SERIES_KEYS, "year"])
-        .with_columns(
-            pl.concat_list([pl.col("value").shift(k).over(over) for k in (2, 1, -1, -2)])
+        .with_columns(pl.struct(SERIES_KEYS).rank("dense").alias("_series"))
+        .sort("_series", "year")
+    )
+    same = [pl.col("_series").shift(k) == pl.col("_series") for k in (2, 1, -1, -2)]
+    work = (
+        work.with_columns(
+            pl.concat_list([pl.when(ok).then(pl.col("value").shift(k)) for ok, k in zip(same, (2, 1, -1, -2),
+                                                                                       strict=True)])
             .list.drop_nulls().alias("_neighbours"),
-            (log_value - log_value.shift(1).over(over)).abs().alias("_step"),
+            pl.when(same[1]).then((log_value - log_value.shift(1)).abs()).alias("_step"),
         )
         .with_columns(
             pl.col("_neighbours").list.median().alias("_m"),
             pl.col("_neighbours").list.len().alias("_n"),
-            (pl.col("_step").median().over(over) * 1.4826).clip(lower_bound=MIN_SCALE).alias("_s"),
+            (pl.col("_step").median().over("_series") * 1.4826).clip(lower_bound=MIN_SCALE).alias("_s"),
         )
         .with_columns((((pl.col("value") + 1) / (pl.col("_m") + 1)).log()).abs().alias("_d"))
         .with_columns(
@@ -57,8 +62,8 @@ def outlier_mask(frame: pl.DataFrame) -> pl.Series:
             ).alias("_outlier")
         )
     )
-    flagged = set(work.filter(pl.col("_outlier"))["_row"].to_list())
-    return pl.Series("outlier", [i in flagged for i in range(frame.height)], dtype=pl.Boolean)
+    flagged = with_index.select("_row").join(work.select("_row", "_outlier"), on="_row", how="left")
+    return flagged.sort("_row")["_outlier"].fill_null(False).alias("outlier")
 
 
 def flag_outliers(frame: pl.DataFrame, indicators: set[str] | None = None) -> pl.DataFrame:

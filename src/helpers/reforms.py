@@ -121,7 +121,8 @@ class Reforms:
         return current
 
     @lru_cache(maxsize=4096)  # noqa: B019
-    def _inverse(self, year: int, structure_year: int) -> dict[str, frozenset[str]]:
+    def inverse(self, year: int, structure_year: int) -> dict[str, frozenset[str]]:
+        """Each code of `structure_year` with the codes valid in `year` that map (wholly or partly) into it."""
         out: dict[str, set[str]] = defaultdict(set)
         for code in self.valid_codes(year):
             for target in self.successors(code, year, structure_year):
@@ -130,7 +131,7 @@ class Reforms:
 
     def predecessors(self, target: str, structure_year: int, year: int) -> frozenset[str]:
         """Codes valid in `year` whose areas map (wholly or partly) into `target` of `structure_year`."""
-        return self._inverse(year, structure_year).get(target, frozenset())
+        return self.inverse(year, structure_year).get(target, frozenset())
 
     def is_split(self, code: str, from_year: int, to_year: int) -> bool:
         """True when the area of `code` spreads over several codes of structure `to_year`."""
