@@ -745,7 +745,8 @@ def interrupted_time_series(
     time = years - break_year
     post = (years >= break_year).astype(float)
     design = np.column_stack([np.ones_like(time), time, post, time * post])
-    fit = OLS(values, design).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags})
+    # t distribution (n − 4 degrees of freedom): with ten-odd yearly points normal p-values are far too small
+    fit = OLS(values, design).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags}, use_t=True)
     params, se, pvalues, ci = fit.params, fit.bse, fit.pvalues, fit.conf_int(0.05)
     series = rows.with_columns(
         fitted=pl.Series(fit.fittedvalues),
