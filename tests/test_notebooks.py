@@ -85,6 +85,7 @@ def test_before_after_report_for_old_asker_as_reported(tmp_path):
         ({"indicators": ["home_service_users", "beds_per_robot"]}, "unknown indicator id 'beds_per_robot'"),
         ({"comparison": []}, "the comparison group is empty"),
         ({"structure": "1850"}, "impossible structure year 1850"),
+        ({"comparison": "kostragruppe"}, "needs the KOSTRA grouping: run `python -m helpers fetch` first"),
     ],
 )
 def test_before_after_report_stops_in_the_first_cell_on_bad_parameters(tmp_path, parameters, message):

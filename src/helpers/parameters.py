@@ -133,6 +133,14 @@ def check_report_parameters(
         if comparison not in ("all", "similar_size", "kostragruppe", *NAMED_GROUPS):
             raise InputError(f"Ukjent sammenligning / unknown comparison {comparison!r}: use 'all', 'similar_size', "
                              f"'kostragruppe', {', '.join(repr(k) for k in NAMED_GROUPS)} or a list of codes.")
+        if comparison == "kostragruppe":
+            from helpers import paths
+            from helpers.live import kostra_groups
+
+            if kostra_groups(paths.RAW) is None:
+                raise InputError("comparison='kostragruppe' trenger KOSTRA-grupperingen (KLASS 112), som ikke finnes i "
+                                 "øyeblikksbildet / needs the KOSTRA grouping: run `python -m helpers fetch` first, or "
+                                 "use 'similar_size', 'naboer' or a list of codes.")
         group: str | tuple[str, ...] = comparison
     else:
         group = tuple(reforms.check_code(str(c)) for c in comparison)
