@@ -80,18 +80,9 @@ def hours_rows(reforms: Reforms, hours: pl.DataFrame) -> tuple[pl.DataFrame, pl.
         for area, codes in reforms.inverse(year, AREA_YEAR).items()
         if len(codes) == 1 and reforms.exact_areas(code := next(iter(codes)), year, AREA_YEAR) == frozenset({area})
     ]
-    as_reported = area_rows.join(
-        pl.DataFrame(single, schema={"kommunenr": pl.String, "year": pl.Int32, "code": pl.String}, orient="row"),
-        on=["kommunenr", "year"],
-    ).select("code", "year", "value", "flag").rows()
-    reported = pl.DataFrame(
-        as_reported, schema={"kommunenr": pl.String, "year": pl.Int32, "value": pl.Float64, "flag": pl.String},
-        orient="row",
-    ).with_columns(
-        pl.lit(AS_REPORTED).alias("structure"),
-        pl.lit("home_nursing_hours_per_year").alias("indicator"),
-        pl.lit(BY_ID["home_nursing_hours_per_year"].unit).alias("unit"),
-        pl.lit(HOURS_SOURCE).alias("source"),
+    codes = pl.DataFrame(single, schema={"kommunenr": pl.String, "year": pl.Int32, "code": pl.String}, orient="row")
+    reported = area_rows.join(codes, on=["kommunenr", "year"]).with_columns(
+        pl.col("code").alias("kommunenr"), pl.lit(AS_REPORTED).alias("structure")
     )
     return area_rows, conform(reported)
 
