@@ -180,6 +180,7 @@ def test_coverage_chart_is_a_heatmap_of_shares(built_table):
 
     coverage = quality.coverage(built_table, "2024")
     spec = charts.coverage_chart(coverage, quality.indicator_labels()).to_dict()
-    assert spec["mark"]["type"] == "rect" if isinstance(spec["mark"], dict) else spec["mark"] == "rect"
+    mark = spec["mark"]["type"] if isinstance(spec["mark"], dict) else spec["mark"]
+    assert mark == "rect"
     assert spec["encoding"]["color"]["scale"]["domain"] == [0, 1]
     assert spec["title"] == "Dekning per indikator og år"

@@ -54,8 +54,3 @@ def reform_breaks(reforms: Reforms, code: str, code_year: int, first: int, last:
         else:
             out[year] = "Nytt kommunenummer"
     return out
-
-
-def reform_years(reforms: Reforms, code: str, code_year: int, first: int, last: int) -> tuple[int, ...]:
-    """Years in (first, last] in which the area of `code` (valid in `code_year`) changed code or borders."""
-    return tuple(reform_breaks(reforms, code, code_year, first, last))

@@ -374,23 +374,6 @@ def _context(panel: pl.DataFrame, kommune: str, group: Iterable[str] | None, ind
     return _Context(_prepare(panel, ids, exclude_flagged), _names(panel), kommune, codes, ids)
 
 
-def window_changes(
-    panel: pl.DataFrame,
-    kommuner: Iterable[str],
-    indicators: str | Iterable[str],
-    before: Window,
-    after: Window,
-    *,
-    exclude_flagged: bool = True,
-) -> pl.DataFrame:
-    """Before/after levels and change for each of `kommuner` × `indicators` (the group's own rows)."""
-    _check_panel(panel)
-    _check_windows(before, after)
-    ids = catalogue.check_ids(indicators)
-    codes = list(dict.fromkeys(kommuner))
-    return _changes(_prepare(panel, ids, exclude_flagged), codes, ids, before, after, _names(panel))
-
-
 def _own_and_members(ctx: _Context, before: Window, after: Window) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`_changes` for the kommune and for its comparison group."""
     return (_changes(ctx.prep, [ctx.kommune], ctx.ids, before, after, ctx.names),

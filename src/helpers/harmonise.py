@@ -62,15 +62,22 @@ def _join_contributions(rows: pl.DataFrame, mapping: pl.DataFrame) -> pl.DataFra
     )
 
 
-def harmonise_counts(rows: pl.DataFrame, mapping: pl.DataFrame, structure_year: int) -> pl.DataFrame:
-    """Sum count indicators over predecessors onto `structure_year` (see module docstring)."""
-    joined = _join_contributions(rows, mapping)
-    grouped = joined.group_by("target", "year", "indicator").agg(
+def _by_target(rows: pl.DataFrame, mapping: pl.DataFrame, *aggregations: pl.Expr) -> pl.DataFrame:
+    """Contributions grouped per target, year and indicator: unit, source, `split`, `n_sources` and more."""
+    return _join_contributions(rows, mapping).group_by("target", "year", "indicator").agg(
         pl.col("unit").first(),
         pl.col("source").first(),
         (pl.col("n_targets") > 1).any().alias("split"),
-        pl.col("value").is_null().any().alias("incomplete"),
         pl.len().alias("n_sources"),
+        *aggregations,
+    )
+
+
+def harmonise_counts(rows: pl.DataFrame, mapping: pl.DataFrame, structure_year: int) -> pl.DataFrame:
+    """Sum count indicators over predecessors onto `structure_year` (see module docstring)."""
+    grouped = _by_target(
+        rows, mapping,
+        pl.col("value").is_null().any().alias("incomplete"),
         pl.col("value").sum().alias("total"),
         worst_status().alias("worst_status"),
         union_flags().alias("child_flags"),
@@ -93,12 +100,8 @@ def harmonise_counts(rows: pl.DataFrame, mapping: pl.DataFrame, structure_year: 
 
 def harmonise_levels(rows: pl.DataFrame, mapping: pl.DataFrame, structure_year: int) -> pl.DataFrame:
     """Keep level indicators where the target has exactly one whole predecessor; else missing."""
-    joined = _join_contributions(rows, mapping)
-    grouped = joined.group_by("target", "year", "indicator").agg(
-        pl.col("unit").first(),
-        pl.col("source").first(),
-        (pl.col("n_targets") > 1).any().alias("split"),
-        pl.len().alias("n_sources"),
+    grouped = _by_target(
+        rows, mapping,
         pl.col("value").first().alias("single_value"),
         pl.col("status").first().alias("single_status"),
         pl.col("flag").first().alias("single_flag"),

@@ -84,25 +84,24 @@ class Reforms:
             codes |= {old for old, _ in pairs}
         return frozenset(codes)
 
-    @cached_property
-    def _forward(self) -> dict[int, dict[str, frozenset[str]]]:
+    def _steps(self, backward: bool) -> dict[int, dict[str, frozenset[str]]]:
+        """Per change year: each code and the codes it became (or, `backward`, the codes it came from)."""
         out: dict[int, dict[str, set[str]]] = {}
         for year, pairs in self._by_year.items():
             step: dict[str, set[str]] = defaultdict(set)
             for old, new in pairs:
-                step[old].add(new)
+                source, target = (new, old) if backward else (old, new)
+                step[source].add(target)
             out[year] = step
         return {year: {k: frozenset(v) for k, v in step.items()} for year, step in out.items()}
 
     @cached_property
+    def _forward(self) -> dict[int, dict[str, frozenset[str]]]:
+        return self._steps(backward=False)
+
+    @cached_property
     def _backward(self) -> dict[int, dict[str, frozenset[str]]]:
-        out: dict[int, dict[str, set[str]]] = {}
-        for year, pairs in self._by_year.items():
-            step: dict[str, set[str]] = defaultdict(set)
-            for old, new in pairs:
-                step[new].add(old)
-            out[year] = step
-        return {year: {k: frozenset(v) for k, v in step.items()} for year, step in out.items()}
+        return self._steps(backward=True)
 
     @lru_cache(maxsize=200_000)  # noqa: B019
     def successors(self, code: str, from_year: int, to_year: int) -> frozenset[str]:

@@ -37,11 +37,6 @@ class ReportData:
     reform_breaks: dict[int, str]
     missing_indicators: list[str]
 
-    @property
-    def reform_years(self) -> tuple[int, ...]:
-        """Years in which the kommune's borders or number changed."""
-        return tuple(self.reform_breaks)
-
     def its_table(self) -> pl.DataFrame:
         """One row per indicator: ITS level and slope change with 95 % interval, or the reason it was refused."""
         rows = []
