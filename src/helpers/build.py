@@ -22,7 +22,7 @@ from helpers.live import read_live_run, require_live_run
 from helpers.manifest import sha256_file
 from helpers.outliers import flag_outliers
 from helpers.panel import panel_as_reported, population_by_area, read_hours, read_panel
-from helpers.population import AREA_YEAR, population_rows
+from helpers.population import AREA_YEAR, HISTORIC_FILE, population_rows, read_historic_population
 from helpers.rates import derive
 from helpers.reforms import Reforms, load_reforms
 from helpers.schema import AS_REPORTED, conform
@@ -115,7 +115,7 @@ def assemble(reforms: Reforms, raw: Path, structure_year: int, live: pl.DataFram
     reported_population = population_rows(
         reforms, areas,
         [(c, y, y) for c, y in panel.select("kommunenr_hist", pl.col("år").cast(pl.Int32)).unique().iter_rows()],
-        AS_REPORTED,
+        AS_REPORTED, historic=read_historic_population(raw / "ssb" / HISTORIC_FILE.name),
     )
     as_reported = pl.concat([reported, hours_reported, reported_population], how="vertical_relaxed")
     as_reported = pl.concat([as_reported, derive(as_reported)], how="vertical_relaxed")

@@ -49,7 +49,8 @@ POPULATION_COLUMNS: dict[str, str] = {
 _CODE_COLUMNS = {"kommunenr_2024": pl.String, "kommunenr_hist": pl.String}
 
 
-def _read_csv(path: Path, required: set[str], overrides: dict[str, pl.DataType]) -> pl.DataFrame:
+def read_csv_checked(path: Path, required: set[str], overrides: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A raw CSV with the `required` columns; DataError naming the file when it is missing or broken."""
     try:
         frame = pl.read_csv(path, schema_overrides=overrides, infer_schema_length=None)
     except FileNotFoundError:
@@ -71,7 +72,7 @@ def read_panel(path: Path | None = None) -> pl.DataFrame:
     """The panel file as a typed wide frame (codes as zero-padded strings)."""
     path = Path(path) if path is not None else PANEL_FILE
     required = {"kommunenr_2024", "kommunenr_hist", "år", *PANEL_INDICATORS, *POPULATION_COLUMNS}
-    frame = _read_csv(path, required, dict(_CODE_COLUMNS))
+    frame = read_csv_checked(path, required, dict(_CODE_COLUMNS))
     bad_codes = frame.filter(~_is_kommune_code("kommunenr_2024") | ~_is_kommune_code("kommunenr_hist"))
     if bad_codes.height:
         raise DataError(f"{path}: kommune codes must be four digits; offending rows:\n{bad_codes.head(5)}")
@@ -127,7 +128,7 @@ def read_hours(path: Path | None = None) -> pl.DataFrame:
     Rows that are not kommuner (e.g. `21-22`, Svalbard and Jan Mayen) are left out.
     """
     path = Path(path) if path is not None else HOURS_FILE
-    frame = _read_csv(path, {"kommunenr_2024", "år", "timer", "kilder"}, {"kommunenr_2024": pl.String})
+    frame = read_csv_checked(path, {"kommunenr_2024", "år", "timer", "kilder"}, {"kommunenr_2024": pl.String})
     return frame.filter(_is_kommune_code("kommunenr_2024")).select(
         pl.col("kommunenr_2024").alias("area"),
         pl.col("år").cast(pl.Int32).alias("year"),
