@@ -46,3 +46,20 @@ def test_unknown_kommune_code_is_a_clear_error(reforms):
     with pytest.raises(InputError, match="unknown kommune code '9876'"):
         reforms.check_code("9876")
     assert reforms.check_code("220") == "0220"
+
+
+def test_area_changes_tell_mergers_splits_and_new_numbers_apart(reforms):
+    # Asker: 0220 + 0627 + 0628 → 3025 (2020), 3025 → 3203 (2024)
+    assert reforms.area_changes("3203", 2024, 2007, 2024) == ((2020, "merger"), (2024, "renumbered"))
+    # Bærum only changed number: 0219 → 3024 (2020) → 3201 (2024); its borders never changed
+    assert reforms.area_changes("3201", 2024, 2007, 2024) == ((2020, "renumbered"), (2024, "renumbered"))
+    assert reforms.borders_changed("3201", 2024, 2007, 2024) == ()
+    # Trondheim kept 5001 when Klæbu joined in 2020: the pair 5001 → 5001 is the continuing code, not a rename
+    assert (2020, "merger") in reforms.area_changes("5001", 2024, 2007, 2024)
+    # Haram: part of Ålesund from 2020, split off again in 2024
+    assert reforms.area_changes("1580", 2024, 2007, 2024) == ((2020, "merger"), (2024, "split"))
+    # a pure name change (1514 Sande keeps its code in 2020) is no change at all
+    assert reforms.area_changes("1514", 2024, 2007, 2024) == ()
+    # a historic code, seen from its own year: old Asker was unchanged 2007–2016
+    assert reforms.borders_changed("0220", 2013, 2007, 2016) == ()
+    assert reforms.borders_changed("0220", 2013, 2007, 2021) == (2020,)

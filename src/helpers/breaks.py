@@ -38,19 +38,14 @@ def breaks_between(first: int, last: int) -> tuple[KnownBreak, ...]:
     return tuple(b for b in KNOWN_BREAKS if first < b.year <= last)
 
 
+REFORM_LABELS: dict[str, str] = {
+    "merger": "Kommunesammenslåing",
+    "split": "Kommunedeling",
+    "renumbered": "Nytt kommunenummer",
+}
+
+
 def reform_breaks(reforms: Reforms, code: str, code_year: int, first: int, last: int) -> dict[int, str]:
     """Years in (first, last] in which the area of `code` (valid in `code_year`) changed code or borders,
     each with a Norwegian label: merger, split or new number."""
-    out = {}
-    for year in range(first + 1, min(last, reforms.latest_year) + 1):
-        before = {c for c in reforms.valid_codes(year - 1) if reforms.successors(c, year - 1, code_year) & {code}}
-        after = {c for c in reforms.valid_codes(year) if reforms.successors(c, year, code_year) & {code}}
-        if before == after:
-            continue
-        if len(before) > len(after):
-            out[year] = "Kommunesammenslåing"
-        elif any(reforms.is_split(c, year - 1, year) for c in before):
-            out[year] = "Kommunedeling"
-        else:
-            out[year] = "Nytt kommunenummer"
-    return out
+    return {year: REFORM_LABELS[kind] for year, kind in reforms.area_changes(code, code_year, first, last)}

@@ -147,6 +147,41 @@ class Reforms:
                 return None
         return areas
 
+    @lru_cache(maxsize=100_000)  # noqa: B019
+    def area_changes(self, code: str, code_year: int, first: int, last: int) -> tuple[tuple[int, str], ...]:
+        """Changes in years first < Y <= last that touch the area of `code` (valid in `code_year`).
+
+        Each is (Y, kind): `merger` (several codes became one), `split` (one code became several) or
+        `renumbered` (the same borders under a new code). Read from KLASS's change pairs of year Y for the
+        codes the area had in Y-1 and Y; a border adjustment without any code change is invisible here.
+        """
+        out = []
+        for year in self.change_years:
+            if not first < year <= last:
+                continue
+            before = self.successors(code, code_year, year - 1)
+            after = self.successors(code, code_year, year)
+            # a pair with the same old and new code is a name change, or the code that continues in a merger
+            changed = self._by_year[year]
+            pairs = [(old, new) for old, new in changed if old in before or new in after]
+            if all(old == new for old, new in pairs):
+                continue
+            olds = {old for old, _ in pairs}
+            news = {new for _, new in pairs}
+            # all of that year's pairs into these new codes, so a merger's other members count too
+            sources = {old for old, new in changed if new in news}
+            if len(sources) > len(news):
+                out.append((year, "merger"))
+            elif any(sum(1 for o, _ in changed if o == old) > 1 for old in olds):
+                out.append((year, "split"))
+            else:
+                out.append((year, "renumbered"))
+        return tuple(out)
+
+    def borders_changed(self, code: str, code_year: int, first: int, last: int) -> tuple[int, ...]:
+        """Years first < Y <= last in which the area of `code` was merged or split (renumbering aside)."""
+        return tuple(year for year, kind in self.area_changes(code, code_year, first, last) if kind != "renumbered")
+
     def crosswalk(self, years: range | list[int], structure_year: int) -> pl.DataFrame:
         """For every code valid in each year: its target code(s) on `structure_year` and the relation.
 
