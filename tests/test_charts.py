@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 import vl_convert
 
-from helpers import charts, compare
+from helpers import analysis, charts
 from helpers.errors import InputError
+from helpers.formatting import MINUS, NBSP
 from helpers.schema import conform
 
 BEFORE, AFTER = (2016, 2019), (2021, 2024)
@@ -24,9 +25,8 @@ INDICATORS = [
 GROUP = ["0100", "0110", "0120"]
 
 
-@pytest.fixture(scope="module")
-def result() -> compare.Comparison:
-    """A small comparison: kommune 0001 ("Asker") against three others, three indicators, 2014–2024."""
+def _panel() -> pl.DataFrame:
+    """Kommune 0001 ("Asker") and three others, three indicators, 2014–2024."""
     rows = [
         {
             "kommunenr": code,
@@ -42,8 +42,15 @@ def result() -> compare.Comparison:
         for j, code in enumerate(["0001", *GROUP])
         for year in range(2014, 2025)
     ]
-    panel = conform(pl.DataFrame(rows))
-    return compare.compare(panel, "0001", GROUP, INDICATORS, BEFORE, AFTER)
+    return conform(pl.DataFrame(rows))
+
+
+@pytest.fixture(scope="module")
+def result() -> analysis.Comparison:
+    """A small comparison: kommune 0001 ("Asker") against three others, three indicators, 2014–2024."""
+    panel = _panel()
+    group = analysis.ComparisonGroup(kommune="0001", name="Asker", codes=tuple(GROUP), how="list")
+    return analysis.compare(panel, "0001", group, INDICATORS, BEFORE, AFTER, pre_start=2014)
 
 
 def svg_text(chart: alt.TopLevelMixin) -> str:
@@ -67,14 +74,14 @@ def assert_offline(spec: dict) -> None:
     assert spec["datasets"] and all(isinstance(rows, list) and rows for rows in spec["datasets"].values())
 
 
-def test_theme_is_registered_enabled_and_norwegian(result: compare.Comparison) -> None:
+def test_theme_is_registered_enabled_and_norwegian(result: analysis.Comparison) -> None:
     assert alt.theme.active == charts.THEME_NAME
-    spec = charts.slope_chart(result.slopes).to_dict()
+    spec = charts.slope_chart(result).to_dict()
     assert spec["config"]["locale"]["number"]["decimal"] == ","
     assert spec["config"]["locale"]["time"]["months"][0] == "januar"
 
 
-def test_time_series_chart(result: compare.Comparison) -> None:
+def test_time_series_chart(result: analysis.Comparison) -> None:
     series = result.series.filter(pl.col("indicator") == INDICATORS[1])
     chart = charts.time_series_chart(series, before=BEFORE, after=AFTER, breaks=[2020, 2024])
     spec = chart.to_dict()
@@ -88,7 +95,7 @@ def test_time_series_chart(result: compare.Comparison) -> None:
     assert kommune_line["encoding"]["x"]["axis"]["title"] == "År"
     assert kommune_line["encoding"]["color"]["scale"]["domain"] == [
         "Asker",
-        compare.GROUP_MEDIAN_LABEL,
+        charts.GROUP_MEDIAN_LABEL,
         charts.BAND_LABEL,
     ]
     assert [t["title"] for t in kommune_line["encoding"]["tooltip"]][:3] == [
@@ -108,31 +115,32 @@ def test_time_series_chart(result: compare.Comparison) -> None:
         assert expected in text
 
 
-def test_time_series_chart_needs_one_indicator(result: compare.Comparison) -> None:
+def test_time_series_chart_needs_one_indicator(result: analysis.Comparison) -> None:
     with pytest.raises(InputError, match="expected one label"):
         charts.time_series_chart(result.series)
 
 
-def test_slope_chart(result: compare.Comparison) -> None:
-    chart = charts.slope_chart(result.slopes, columns=2)
+def test_slope_chart(result: analysis.Comparison) -> None:
+    chart = charts.slope_chart(result, columns=2)
+    slopes = charts.slope_frame(result)
     spec = chart.to_dict()
     assert_offline(spec)
     assert spec["facet"]["field"] == "short_label" and spec["columns"] == 2
-    assert spec["facet"]["sort"] == result.slopes["short_label"].unique(maintain_order=True).to_list()
+    assert spec["facet"]["sort"] == slopes["short_label"].unique(maintain_order=True).to_list()
     assert spec["resolve"]["scale"]["y"] == "independent"
     assert spec["title"]["text"] == "Før og etter, alle indikatorer"
     assert spec["spec"]["layer"][0]["encoding"]["color"]["scale"]["domain"] == [
         "Asker",
-        compare.GROUP_MEDIAN_LABEL,
+        charts.GROUP_MEDIAN_LABEL,
     ]
     text = svg_text(chart)
     assert "Før 2016–2019" in text and "Etter 2021–2024" in text
-    assert result.slopes["value_text"][0] in text  # Norwegian decimal comma, e.g. "11,2"
+    assert slopes["value_text"][0] in text  # Norwegian decimal comma, e.g. "11,2"
 
 
-def test_placebo_chart(result: compare.Comparison) -> None:
-    placebo = result.placebo.filter(pl.col("indicator") == INDICATORS[1])
-    chart = charts.placebo_chart(placebo, subtitle="Asker: rang 1 av 4")
+def test_placebo_chart(result: analysis.Comparison) -> None:
+    placebo = result.did.placebo.filter(pl.col("indicator") == INDICATORS[1])
+    chart = charts.placebo_chart(placebo, axis_title="Avvik (prosentpoeng)", subtitle="Asker: rang 1 av 4")
     spec = chart.to_dict()
     assert_offline(spec)
     dots = spec["layer"][1]
@@ -146,10 +154,11 @@ def test_placebo_chart(result: compare.Comparison) -> None:
     many = pl.concat(
         [placebo.with_columns(kommune=pl.format("{}-{}", "kommune", pl.lit(i))) for i in range(11)]
     )
-    assert charts.placebo_chart(many).to_dict()["layer"][1]["encoding"]["y"]["axis"]["labels"] is False
+    spec = charts.placebo_chart(many, axis_title="x").to_dict()
+    assert spec["layer"][1]["encoding"]["y"]["axis"]["labels"] is False
 
 
-def test_overview_chart(result: compare.Comparison) -> None:
+def test_overview_chart(result: analysis.Comparison) -> None:
     chart = charts.overview_chart(result.series, before=BEFORE, after=AFTER)
     spec = chart.to_dict()
     assert_offline(spec)
@@ -168,7 +177,7 @@ def test_overview_chart(result: compare.Comparison) -> None:
     assert "Asker: alle indikatorer" in text and "Sykehjem og heldøgns omsorg" in text
 
 
-def test_builders_accept_polars_without_conversion(result: compare.Comparison) -> None:
+def test_builders_accept_polars_without_conversion(result: analysis.Comparison) -> None:
     spec = charts.time_series_chart(result.series.filter(pl.col("indicator") == INDICATORS[0])).to_dict()
     rows = next(iter(spec["datasets"].values()))
     assert {"year", "kommune_value", "group_median"} <= set(rows[0])
@@ -184,3 +193,29 @@ def test_coverage_chart_is_a_heatmap_of_shares(built_table):
     assert mark == "rect"
     assert spec["encoding"]["color"]["scale"]["domain"] == [0, 1]
     assert spec["title"] == "Dekning per indikator og år"
+
+
+def test_synthetic_chart_shades_the_fitted_years(result: analysis.Comparison) -> None:
+    sc = analysis.synthetic_control(_panel(), "0001", GROUP, INDICATORS[0], BEFORE, AFTER, pre_start=2014)
+    assert sc.ok
+    chart = charts.synthetic_chart(sc, kommune="Asker", title="Tittel", unit="prosent")
+    spec = chart.to_dict()
+    assert_offline(spec)
+    rect = spec["layer"][0]
+    assert rect["mark"]["type"] == "rect"
+    shaded = spec["datasets"][rect["data"]["name"]]
+    assert shaded == [{"start": 2013.5, "end": 2019.5}]  # the years the weights were fitted on
+    text = svg_text(chart)
+    assert "Asker" in text and charts.SYNTHETIC_LABEL in text
+
+
+def test_change_bars_label_norwegian_percentages() -> None:
+    rows = [{"panel": "a – støttes", "serie": "Påstått i dokumentet", "kind": "Påstått", "value": 42.0, "years": ""},
+            {"panel": "a – støttes", "serie": "Brukere (indirekte mål)", "kind": "Kommunen (SSB)", "value": -6.6,
+             "years": "2013 → 2015"}]
+    chart = charts.change_bars(rows, title="Påstått og målt", subtitle=["undertittel"])
+    spec = chart.to_dict()
+    assert_offline(spec)
+    assert spec["facet"]["row"]["sort"] == ["a – støttes"]
+    text = svg_text(chart)
+    assert f"+42,0{NBSP}%" in text and f"{MINUS}6,6{NBSP}%" in text

@@ -58,22 +58,27 @@ def test_cleaning_notebook_stops_on_a_bad_parameter_with_one_message(tmp_path):
 
 
 def test_before_after_report_for_asker_on_2024_borders(tmp_path):
-    notebook = run_notebook("02_for_etter_kapasitet.ipynb", tmp_path)
+    notebook = run_notebook("02_for_etter_kapasitet.ipynb", tmp_path, kommune="3203", structure="2024")
     text = outputs_text(notebook).replace("\u00a0", " ")
     assert "Asker (3203): kapasitet før 2012–2013 og etter 2015–2016" in text
     # 0220 + 0627 + 0628 summed: 2 476 (2012) and 2 532 (2013) home-service users → mean 2 504
-    assert "Brukere av hjemmetjenester i alt økte fra 2 504 i 2012–2013 til 2 670 i 2015–2016" in text
-    assert "De 20 kommunene nærmest Asker i antall innbyggere 80+ i 2013" in text
-    assert "Abadie" in text and "Lopez Bernal" in text
+    assert "Brukere av hjemmetjenester i alt økte med 6,6 % fra 2 504 i 2012–2013 til 2 670 i 2015–2016 (+165)" in text
+    assert "de 20 kommunene som lignet mest på Asker (3203) før endringen" in text
+    assert "Abadie" in text and "Lopez Bernal" in text and "Holm" in text
     assert "Kommunesammensl" in json.dumps(notebook)  # the 2020 reform drawn in the charts (å is escaped)
 
 
 def test_before_after_report_for_old_asker_as_reported(tmp_path):
-    notebook = run_notebook("02_for_etter_kapasitet.ipynb", tmp_path, kommune="0220", structure="as_reported")
+    notebook = run_notebook("02_for_etter_kapasitet.ipynb", tmp_path)  # the defaults: 0220 as reported
     text = outputs_text(notebook).replace("\u00a0", " ")
     assert "Asker (0220)" in text and "slik tallene ble rapportert" in text
-    assert "Brukere av hjemmetjenester i alt økte fra 1 552 i 2012–2013 til 1 752 i 2015–2016" in text
-    assert "innbyggertall mangler på disse grensene" in text
+    assert "Brukere av hjemmetjenester i alt økte med 12,9 % fra 1 552 i 2012–2013 til 1 752 i 2015–2016 (+200)" in text
+    # 80+ rates on old Asker's own borders, from SSB's population per historic code
+    assert "Brukere av hjemmetjenester 80+ per 100 innbyggere 80+ økte med 0,3 prosentpoeng" in text
+    assert "Asker: 2 335" in text  # inhabitants 80+ of 0220 on 1 January 2014
+    assert "Hvor mye avhenger resultatet av gruppen" in text and "Alle med uendrede grenser" in text
+    assert "ventes omtrent" in text and "Holm-justering" in text
+    assert "færre enn 3 år etter bruddet" in text  # two after-years: the ITS gives no p
 
 
 @pytest.mark.parametrize(

@@ -53,10 +53,13 @@ def entry(name: str, notebook: str = "simple", **parameters: object) -> dict:
 def test_reports_yml_of_the_project_is_valid_yaml_with_the_default_sets() -> None:
     data = yaml.safe_load((Path(__file__).parents[1] / "reports.yml").read_text(encoding="utf-8"))
     assert [item["name"] for item in data] == [
-        "rens", "asker_2012_2016", "asker_fusjon_2018_2022", "paastander_2015", "programsporing"]
+        "rens", "asker_2012_2016", "asker_fusjon_2018_2022", "paastander_2015", "programsporing",
+        "asker_3203_2012_2016"]
     assert data[2]["parameters"]["before"] == [2018, 2019] and data[2]["parameters"]["after"] == [2021, 2022]
-    assert data[1]["parameters"] == {"kommune": "3203", "structure": "2024", "before": [2012, 2013],
-                                     "after": [2015, 2016], "comparison": "similar_size"}
+    # the 2015 annual report is about old Asker on its own borders; 3203 on 2024 borders is a named set
+    assert data[1]["parameters"] == {"kommune": "0220", "structure": "as_reported", "before": [2012, 2013],
+                                     "after": [2015, 2016], "comparison": "matched"}
+    assert data[5]["parameters"]["kommune"] == "3203" and data[5]["parameters"]["structure"] == "2024"
 
 
 def test_load_reportsets_reads_a_valid_file(project: Path) -> None:
@@ -112,7 +115,7 @@ def test_years_ad_hoc_sets_and_every_kommune(project: Path) -> None:
     assert adhoc.name == "kommune_3203_2012-2013_2015-2016"
     assert adhoc.notebook == reportsets.BEFORE_AFTER_NOTEBOOK
     assert adhoc.parameters == {"kommune": "3203", "structure": "2024", "before": [2012, 2013],
-                                "after": [2015, 2016], "comparison": "similar_size"}
+                                "after": [2015, 2016], "comparison": "matched"}
     with pytest.raises(InputError, match="4-digit"):
         reportsets.before_after_set("32", [2012], [2015])
 

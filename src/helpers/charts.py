@@ -1,7 +1,8 @@
 """Altair charts with Norwegian labels and one theme ("omsorgskapasitet", enabled on import).
 
-The builders only draw: they get frames already computed by helpers.compare (`series_frame`, `slope_frame`,
-`DidResult.placebo`) and never filter or aggregate. Data is kept inline (Polars frames go in directly), so
+The builders only draw: they get frames and results already computed by helpers.analysis (`series_frame`,
+`Comparison`, `DidResult.placebo`, `SyntheticControl`) and never filter or aggregate; they only reshape and
+label. Data is kept inline (Polars frames go in directly), so
 charts render offline, e.g. with `vl_convert.vegalite_to_svg(chart.to_json())`.
 """
 
@@ -13,9 +14,9 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import polars as pl
 
-from helpers.compare import GROUP_MEDIAN_LABEL, Window, period_label
+from helpers.analysis import Comparison, SyntheticControl, Window, period_label
 from helpers.errors import InputError
-from helpers.formatting import MINUS, NBSP
+from helpers.formatting import MINUS, NBSP, format_number
 from helpers.indicators import DOMAIN_LABELS
 
 THEME_NAME = "omsorgskapasitet"
@@ -27,6 +28,8 @@ AFTER_FILL = "#fbefe2"
 BREAK_COLOR = "#a23b2a"
 BAND_LABEL = "Sammenligningsgruppe, midterste halvdel (25–75 %)"
 REFORM_LABEL = "Kommunesammenslåing"
+GROUP_MEDIAN_LABEL = "Median i sammenligningsgruppen"
+SYNTHETIC_LABEL = "Syntetisk kontroll"
 OVERVIEW_COLUMNS: tuple[str, ...] = ("hjemmesykepleie", "sykehjem")
 MAX_LABELLED_UNITS = 40
 
@@ -167,7 +170,7 @@ def time_series_chart(
 ) -> alt.LayerChart:
     """One indicator over time: the kommune's line, the group's median and quartile band, windows, breaks.
 
-    `series` is `compare.series_frame(...)` for one indicator. `breaks` are first years on new borders, e.g.
+    `series` is `analysis.series_frame(...)` for one indicator. `breaks` are first years on new borders, e.g.
     [2020, 2024] (labelled "Kommunesammenslåing") or {2020: "Ny kommune"}.
     """
     label = _one(series, "label", "time_series_chart")
@@ -181,13 +184,31 @@ def time_series_chart(
     )
 
 
-def slope_chart(slopes: pl.DataFrame, *, title: str | None = None, columns: int = 3) -> alt.FacetChart:
+def slope_frame(comparison: Comparison) -> pl.DataFrame:
+    """Long frame for `slope_chart`: the kommune's and the group median's level before and after."""
+    base = comparison.before_after.join(
+        comparison.group_summary.select("indicator", "median_before", "median_after"), on="indicator", how="left",
+        maintain_order="left").filter(pl.col("before").is_not_null() | pl.col("after").is_not_null())
+    keep = ["indicator", "short_label", "unit", "domain", "decimals"]
+    parts = []
+    for series, before, after in ((pl.col("kommune"), "before", "after"),
+                                  (pl.lit(GROUP_MEDIAN_LABEL), "median_before", "median_after")):
+        for order, (prefix, period, column) in enumerate((("Før", "period_before", before),
+                                                          ("Etter", "period_after", after))):
+            parts.append(base.select(*keep, series=series, period=pl.format("{} {}", pl.lit(prefix), pl.col(period)),
+                                     period_order=pl.lit(order, dtype=pl.Int32), value=pl.col(column)))
+    frame = pl.concat(parts)
+    texts = [format_number(v, d) for v, d in zip(frame["value"], frame["decimals"], strict=True)]
+    return frame.with_columns(value_text=pl.Series(texts, dtype=pl.String))
+
+
+def slope_chart(comparison: Comparison, *, title: str | None = None, columns: int = 3) -> alt.FacetChart:
     """Before → after for all indicators: one small panel per indicator, each with its own y axis.
 
     Faceted rather than normalised: the indicators have different units (persons, per 100 inhabitants 80+,
     hours), and an index (before = 100) would hide the levels and inflate changes from small bases.
-    `slopes` is `compare.slope_frame(...)`.
     """
+    slopes = slope_frame(comparison)
     series_order = slopes["series"].unique(maintain_order=True).to_list()
     facet_order = slopes["short_label"].unique(maintain_order=True).to_list()
     color = alt.Color("series:N", title=None, sort=series_order,
@@ -213,17 +234,15 @@ def slope_chart(slopes: pl.DataFrame, *, title: str | None = None, columns: int 
     )
 
 
-def placebo_chart(placebo: pl.DataFrame, *, title: str | None = None, subtitle: str | None = None
-                  ) -> alt.LayerChart:
-    """The placebo distribution of one indicator: each unit's effect as a dot, the kommune marked.
-
-    `placebo` is `DidResult.placebo` for one indicator (columns kommune, effect, is_treated, rank).
-    """
+def placebo_chart(placebo: pl.DataFrame, *, axis_title: str, title: str | None = None,
+                  subtitle: str | None = None) -> alt.LayerChart:
+    """The placebo distribution of one indicator: each unit's deviation from the median of the others as a dot,
+    the kommune marked. `placebo` is `DidResult.placebo` for one indicator."""
     _one(placebo, "indicator", "placebo_chart")
     n_units = placebo.height
     treated = alt.datum.is_treated
-    base = alt.Chart(placebo).encode(
-        x=alt.X("effect:Q", title="Effekt: endring minus gjennomsnittlig endring i resten av gruppen"),
+    base = alt.Chart(placebo.select("kommune", "deviation", "is_treated", "rank")).encode(
+        x=alt.X("deviation:Q", title=axis_title),
         y=alt.Y("kommune:N", sort="-x", title=None,
                 axis=alt.Axis(labels=n_units <= MAX_LABELLED_UNITS, ticks=False)),
     )
@@ -232,18 +251,42 @@ def placebo_chart(placebo: pl.DataFrame, *, title: str | None = None, subtitle: 
         color=alt.condition(treated, alt.value(KOMMUNE_COLOR), alt.value(BAND_COLOR)),
         size=alt.condition(treated, alt.value(160), alt.value(60)),
         tooltip=[alt.Tooltip("kommune:N", title="Kommune"),
-                 alt.Tooltip("effect:Q", title="Effekt", format=",.2f"),
-                 alt.Tooltip("rank:Q", title="Rang etter |effekt|")],
+                 alt.Tooltip("deviation:Q", title="Avvik fra medianen av de andre", format=",.2f"),
+                 alt.Tooltip("rank:Q", title="Rang etter størrelsen på avviket")],
     )
     label = base.mark_text(align="left", dx=10, fontWeight="bold", color=KOMMUNE_COLOR).encode(
         text=alt.condition(treated, alt.Text("kommune:N"), alt.value(""))
     )
-    default_subtitle = ("Hver kommune i gruppen behandlet som om den var kommunen vi ser på; "
+    default_subtitle = ("Hver kommune i gruppen regnet ut som om den var kommunen vi ser på; "
                         "jo færre prikker lenger ut enn kommunen, jo mindre sannsynlig er tilfeldighet")
     return alt.layer(zero, dots, label).properties(
         title=alt.Title(title or "Placebotest", subtitle=subtitle or default_subtitle),
         width=520, height=max(160, min(14 * n_units, 600)),
     )
+
+
+def synthetic_chart(sc: SyntheticControl, *, kommune: str, title: str, unit: str) -> alt.LayerChart:
+    """The kommune and its synthetic control over the years, the before-years shaded: the fit before is what
+    makes the gap after worth reading."""
+    frame = sc.series.unpivot(index=["year", "part"], on=["kommune_value", "synthetic"], variable_name="serie",
+                              value_name="value").with_columns(
+        serie=pl.col("serie").replace_strict({"kommune_value": kommune, "synthetic": SYNTHETIC_LABEL}))
+    before = sc.series.filter(pl.col("part") == "before")["year"]
+    shade = alt.Chart(pl.DataFrame({"start": [before.min() - 0.5], "end": [before.max() + 0.5]})).mark_rect(
+        color=BEFORE_FILL).encode(x=alt.X("start:Q", scale=_YEAR_SCALE), x2="end:Q")
+    lines = alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("year:Q", title="År", axis=alt.Axis(format="d", tickMinStep=1), scale=_YEAR_SCALE),
+        y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False)),
+        color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=[kommune, SYNTHETIC_LABEL],
+                                                               range=[KOMMUNE_COLOR, GROUP_COLOR])),
+        strokeDash=alt.StrokeDash("serie:N", legend=None, scale=alt.Scale(domain=[kommune, SYNTHETIC_LABEL],
+                                                                            range=[[1, 0], [6, 3]])),
+        tooltip=[alt.Tooltip("year:Q", title="År", format="d"), alt.Tooltip("serie:N", title="Serie"),
+                 alt.Tooltip("value:Q", title="Verdi", format=",.1f")],
+    )
+    return alt.layer(shade, lines).properties(
+        title=alt.Title(title, subtitle="Skravert: årene vektene er tilpasset; etter det viser gapet forskjellen"),
+        width=520, height=220)
 
 
 def overview_chart(
@@ -256,7 +299,7 @@ def overview_chart(
 ) -> alt.HConcatChart:
     """Small multiples: hjemmesykepleie in the left column, sykehjem in the right (other domains after).
 
-    `series` is `compare.series_frame(...)` for several indicators; one small chart per indicator, each
+    `series` is `analysis.series_frame(...)` for several indicators; one small chart per indicator, each
     with its own y axis and unit. Reform `breaks` are drawn as rules (labelled in the tooltip).
     """
     kommune = _one(series, "kommune", "overview_chart")
@@ -297,3 +340,46 @@ def coverage_chart(coverage: pl.DataFrame, labels: pl.DataFrame) -> alt.Chart:
         )
         .properties(width=520, height=alt.Step(16), title="Dekning per indikator og år")
     )
+
+
+CLAIMED_COLOR = "#a23b2a"
+CHANGE_KINDS: tuple[tuple[str, str], ...] = (
+    ("Påstått", CLAIMED_COLOR), ("Kommunen (SSB)", KOMMUNE_COLOR), ("Sammenlignbare, median (SSB)", GROUP_COLOR))
+
+
+def _change_bars(frame: pl.DataFrame, *, title: str, subtitle: Sequence[str], x_title: str) -> alt.FacetChart:
+    """Horizontal bars of relative changes, one small panel per `panel` (claim or promise), coloured by `kind`."""
+    texts = [format_number(v, 1, sign=True) + f"{NBSP}%" for v in frame["value"].to_list()]
+    frame = frame.with_columns(value_text=pl.Series(texts, dtype=pl.String))
+    values = frame["value"].to_list()
+    room = [min([*values, 0]) - 25, max([*values, 0]) + 25]  # space for the value labels
+    base = alt.Chart().encode(
+        y=alt.Y("serie:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+        x=alt.X("value:Q", title=x_title, scale=alt.Scale(domain=room, nice=False)),
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=[k for k, _ in CHANGE_KINDS],
+                                                              range=[c for _, c in CHANGE_KINDS])),
+        tooltip=[alt.Tooltip("serie:N", title="Serie"), alt.Tooltip("value_text:N", title="Endring"),
+                 alt.Tooltip("years:N", title="År")],
+    )
+    layers = alt.layer(
+        base.mark_bar(height=14),
+        base.transform_filter("datum.value >= 0").mark_text(align="left", dx=4).encode(text="value_text:N"),
+        base.transform_filter("datum.value < 0").mark_text(align="right", dx=-4).encode(text="value_text:N"),
+        alt.Chart().mark_rule(color="#888").encode(x=alt.datum(0)),
+    )
+    order = frame["panel"].unique(maintain_order=True).to_list()
+    header = alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start", labelOrient="top", labelFontWeight="bold",
+                        labelLimit=700)
+    return (alt.layer(layers, data=frame.select("panel", "serie", "kind", "value", "value_text", "years"))
+            .properties(width=420)
+            .facet(row=alt.Row("panel:N", title=None, sort=order, header=header))
+            .resolve_scale(y="independent")
+            .properties(title=alt.Title(title, subtitle=list(subtitle))))
+
+
+def change_bars(rows: Sequence[Mapping], *, title: str, subtitle: Sequence[str]) -> alt.FacetChart:
+    """Relative changes side by side per claim or promise: claimed, the kommune's, the comparable kommuner'
+    median. `rows` (from `text.claim_chart_rows` / `text.promise_chart_rows`): panel, serie, kind, value, years."""
+    return _change_bars(pl.DataFrame(list(rows), schema={"panel": pl.String, "serie": pl.String, "kind": pl.String,
+                                                         "value": pl.Float64, "years": pl.String}),
+                        title=title, subtitle=subtitle, x_title="Endring (%)")

@@ -104,7 +104,7 @@ def check_report_parameters(
     import polars as pl
 
     from helpers import indicators as catalogue
-    from helpers.compare import NAMED_GROUPS
+    from helpers.analysis import GROUP_CHOICES
 
     reforms = reforms or load_reforms()
     requested = reforms.check_code(str(kommune))
@@ -130,9 +130,9 @@ def check_report_parameters(
         raise InputError(f"Årene {first_before}–{last_after} ligger utenfor dataene for {code} på {structure_text!r} "
                          f"({first}–{last}) / years outside the data; choose windows within {first}–{last}.")
     if isinstance(comparison, str):
-        if comparison not in ("all", "similar_size", "kostragruppe", *NAMED_GROUPS):
-            raise InputError(f"Ukjent sammenligning / unknown comparison {comparison!r}: use 'all', 'similar_size', "
-                             f"'kostragruppe', {', '.join(repr(k) for k in NAMED_GROUPS)} or a list of codes.")
+        if comparison not in GROUP_CHOICES:
+            raise InputError(f"Ukjent sammenligning / unknown comparison {comparison!r}: use one of "
+                             f"{', '.join(repr(k) for k in GROUP_CHOICES)} or a list of codes.")
         if comparison == "kostragruppe":
             from helpers import paths
             from helpers.live import kostra_groups
@@ -140,7 +140,7 @@ def check_report_parameters(
             if kostra_groups(paths.RAW) is None:
                 raise InputError("comparison='kostragruppe' trenger KOSTRA-grupperingen (KLASS 112), som ikke finnes i "
                                  "øyeblikksbildet / needs the KOSTRA grouping: run `python -m helpers fetch` first, or "
-                                 "use 'similar_size', 'naboer' or a list of codes.")
+                                 "use 'matched', 'similar_size', 'naboer' or a list of codes.")
         group: str | tuple[str, ...] = comparison
     else:
         group = tuple(reforms.check_code(str(c)) for c in comparison)

@@ -1,4 +1,4 @@
-"""Everything the before/after report shows, computed once from checked parameters (no plotting).
+"""Everything the before/after report shows, computed once from checked parameters (no plotting, no prose).
 
 The notebook calls `prepare_report` and then only lays out text, tables and charts.
 """
@@ -9,95 +9,71 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from helpers import paths
+from helpers import analysis, paths
 from helpers.breaks import reform_breaks
-from helpers.compare import (
-    NAMED_GROUPS,
-    Comparison,
-    ItsResult,
-    compare,
-    comparison_group,
-    interrupted_time_series,
-)
-from helpers.indicators import BY_ID
 from helpers.live import kostra_groups
 from helpers.parameters import ReportParameters
 from helpers.reforms import Reforms
 from helpers.schema import AS_REPORTED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ReportData:
     """The results behind one before/after report."""
 
     params: ReportParameters
     panel: pl.DataFrame
-    comparison: Comparison
-    its: dict[str, ItsResult]
+    comparison: analysis.Comparison
+    its: dict[str, analysis.ItsResult]
+    synthetic: dict[str, analysis.SyntheticControl]
+    sensitivity: pl.DataFrame
     reform_breaks: dict[int, str]
     missing_indicators: list[str]
 
-    def its_table(self) -> pl.DataFrame:
-        """One row per indicator: ITS level and slope change with 95 % interval, or the reason it was refused."""
-        rows = []
-        for indicator, result in self.its.items():
-            rows.append({
-                "indicator": BY_ID[indicator].display,
-                "n_pre": result.n_pre, "n_post": result.n_post,
-                "level_change": result.level_change, "ci_low": result.level_ci_low, "ci_high": result.level_ci_high,
-                "level_p": result.level_p, "slope_change": result.slope_change,
-                "reason": result.reason or "",
-            })
-        return pl.DataFrame(rows, schema={"indicator": pl.String, "n_pre": pl.Int64, "n_post": pl.Int64,
-                                          "level_change": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
-                                          "level_p": pl.Float64, "slope_change": pl.Float64, "reason": pl.String})
+
+def _available(panel: pl.DataFrame, kommune: str, ids: tuple[str, ...], before: tuple[int, int],
+               after: tuple[int, int]) -> tuple[list[str], list[str]]:
+    """Indicators with a usable value for the kommune in both windows, and the others."""
+    own = panel.filter(pl.col("kommunenr") == kommune, analysis.usable())
+    years = own.group_by("indicator").agg(pl.col("year"))
+    present = {
+        row["indicator"] for row in years.iter_rows(named=True)
+        if any(before[0] <= y <= before[1] for y in row["year"]) and any(after[0] <= y <= after[1] for y in row["year"])
+    }
+    return [i for i in ids if i in present], [i for i in ids if i not in present]
 
 
-def _available(panel: pl.DataFrame, kommune: str, ids: tuple[str, ...], first: int, last: int,
-               before: tuple[int, int], after: tuple[int, int]) -> tuple[list[str], list[str]]:
-    own = panel.filter(pl.col("kommunenr") == kommune, pl.col("value").is_not_null(), pl.col("flag").is_null(),
-                       pl.col("year").is_between(first, last))
-    present = []
-    for indicator in ids:
-        years = set(own.filter(pl.col("indicator") == indicator)["year"].to_list())
-        if years & set(range(before[0], before[1] + 1)) and years & set(range(after[0], after[1] + 1)):
-            present.append(indicator)
-    return present, [i for i in ids if i not in present]
-
-
-def codes_on_structure(reforms: Reforms, codes: list[str], structure: str, year: int) -> list[str]:
-    """Comparison codes (current or historic) as the codes of the analysed structure; on `as_reported`,
-    the codes valid in `year` (e.g. 3201 Bærum → 0219 for 2013)."""
-    target_year = year if structure == AS_REPORTED else int(structure)
-    out: list[str] = []
-    for code in codes:
-        code_year = next(y for y in range(reforms.latest_year, 2006, -1) if code in reforms.valid_codes(y))
-        out.extend(c for c in sorted(reforms.successors(code, code_year, target_year)) if c not in out)
-    return out
+def comparison_group(params: ReportParameters, panel: pl.DataFrame, reforms: Reforms,
+                     indicators: list[str]) -> analysis.ComparisonGroup:
+    """The report's comparison group from its `comparison` parameter (codes mapped onto the structure)."""
+    how: str | list[str] = params.comparison if isinstance(params.comparison, str) else list(params.comparison)
+    if not isinstance(how, str):
+        how = analysis.codes_on_structure(reforms, how, params.structure, params.before[1])
+    groups = kostra_groups(paths.RAW) if how == "kostragruppe" else None
+    return analysis.select_group(panel, params.kommune, how, before=params.before, after=params.after,
+                                 pre_start=params.first_year, reforms=reforms, indicators=indicators,
+                                 kostragruppe=groups)
 
 
 def prepare_report(params: ReportParameters, table: pl.DataFrame, reforms: Reforms,
                    detailed: bool = True) -> ReportData:
-    """Comparison group, before/after, DiD with placebos, pre-trends and (when `detailed`) ITS."""
+    """Group, before/after, DiD with placebos, pre-trends, the sensitivity table and (when `detailed`) ITS
+    and synthetic control."""
     panel = table.filter(pl.col("structure") == params.structure)
-    present, missing = _available(panel, params.kommune, params.indicators, params.first_year, params.last_year,
-                                  params.before, params.after)
-    groups = kostra_groups(paths.RAW) if params.comparison == "kostragruppe" else None
-    how: str | list[str] = params.comparison if isinstance(params.comparison, str) else list(params.comparison)
-    if isinstance(how, str) and how in NAMED_GROUPS:
-        how = list(NAMED_GROUPS[how])
-    if not isinstance(how, str):
-        how = codes_on_structure(reforms, how, params.structure, params.before[1])
-    group = comparison_group(panel, params.kommune, how, year=params.before[1], kostragruppe=groups,
-                             indicators=present)
-    result = compare(panel, params.kommune, group, present, params.before, params.after,
-                     pre_start=params.first_year)
-    its = {
-        indicator: interrupted_time_series(panel, params.kommune, indicator, params.after[0],
-                                           start=params.first_year, end=params.after[1])
-        for indicator in (present if detailed else [])
-    }
+    present, missing = _available(panel, params.kommune, params.indicators, params.before, params.after)
+    group = comparison_group(params, panel, reforms, present)
+    window = {"before": params.before, "after": params.after}
+    result = analysis.compare(panel, params.kommune, group, present, **window, pre_start=params.first_year)
+    sensitivity = analysis.sensitivity(panel, params.kommune, present, **window, pre_start=params.first_year,
+                                       reforms=reforms, report_group=group)
+    its, synthetic = {}, {}
+    if detailed:
+        its = analysis.interrupted_time_series(panel, params.kommune, present, **window, pre_start=params.first_year,
+                                               placebo_codes=list(group.codes))
+        synthetic = {indicator: analysis.synthetic_control(panel, params.kommune, list(group.codes), indicator,
+                                                           **window, pre_start=params.first_year)
+                     for indicator in present}
     code_year = params.before[1] if params.structure == AS_REPORTED else int(params.structure)
     breaks = reform_breaks(reforms, params.kommune, min(code_year, reforms.latest_year), params.first_year,
                            params.last_year)
-    return ReportData(params, panel, result, its, breaks, missing)
+    return ReportData(params, panel, result, its, synthetic, sensitivity, breaks, missing)

@@ -24,7 +24,7 @@ from helpers.yamlfile import read_yaml
 
 BEFORE_AFTER_NOTEBOOK = "notebooks/02_for_etter_kapasitet.ipynb"
 DEFAULT_STRUCTURE = "2024"
-DEFAULT_COMPARISON = "similar_size"
+DEFAULT_COMPARISON = "matched"
 REQUIRED_FIELDS = ("name", "notebook", "output", "parameters")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 KOMMUNENR_PATTERN = re.compile(r"^\d{4}$")

@@ -284,10 +284,10 @@ def data_summary(root: Path) -> tuple[str, dict[str, str]]:
         return "data/processed/indicators.parquet (kunne ikke leses)", {}
     first, last = frame["year"].min(), frame["year"].max()
     names = (
-        frame.filter(pl.col("structure") != "as_reported")
+        frame.sort("structure")  # a structure year ("2024") sorts before "as_reported": its name wins
         .select("kommunenr", "kommune")
         .drop_nulls()
-        .unique("kommunenr", keep="first")
+        .unique("kommunenr", keep="first", maintain_order=True)
         .sort("kommunenr")
     )
     text = f"SSB-tall for {first}–{last}, fra data/processed/indicators.parquet"
