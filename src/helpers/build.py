@@ -157,7 +157,7 @@ def build_indicators(
         live, notes = read_live_run(run)
         if (run / "klass131_changes.json").exists():
             klass_dir = run
-    reforms = load_reforms(klass_dir)
+    reforms = load_reforms(klass_dir, raw / "reforms" / "restored_borders.csv")
     reforms.check_structure_year(structure_year)
     table = validate(assemble(reforms, raw, structure_year, live), reforms)
     with atomic_path(out) as tmp:
