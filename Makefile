@@ -27,7 +27,7 @@ report: $(STAMP) ## Build the data and render the default reports and the atlas 
 	$(PY) -m helpers build
 	$(PY) -m helpers report --all
 
-atlas: $(STAMP) ## Write reports/utforsk.html: pick any kommune in a dropdown (offline)
+atlas: $(STAMP) ## Write reports/utforsk.html: a map of every kommune linked to its series (offline)
 	$(PY) -m helpers atlas
 
 test: $(STAMP) ## Run the test suite (offline)
