@@ -8,9 +8,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from support import start_chromium
 
 from helpers import atlas, kart, paths
-from helpers.browser import BrowserError, HeadlessChromium, find_chromium
+from helpers.browser import HeadlessChromium
 from helpers.errors import InputError
 
 RATE = "home_service_users_80plus_per_100_80plus"
@@ -258,14 +259,7 @@ def _click_on_map(browser: HeadlessChromium, code: str) -> str:
 
 @pytest.mark.browser
 def test_atlas_in_headless_chromium(atlas_page, built_table, capsys):
-    if find_chromium() is None:
-        pytest.skip("no Chromium installed (Debian: apt-get install chromium; .ci/run installs it)")
-    try:
-        browser = HeadlessChromium(width=1280)
-        browser.start()
-    except BrowserError as exc:
-        pytest.skip(f"Chromium would not start here: {exc}")
-    with browser:
+    with start_chromium(width=1280) as browser:
         browser.open(atlas_page.as_uri() + "#3203", ready="window.atlasReady || window.atlasError")
         assert browser.evaluate("window.atlasError || ''") == ""
         load_ms = browser.evaluate("window.atlasRenderMs")

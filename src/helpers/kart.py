@@ -11,8 +11,9 @@ The raw file is never changed. `map_topology` builds, in memory, a lighter TopoJ
 3. coordinates are quantised to a `QUANTISATION` × `QUANTISATION` grid and delta-encoded (TopoJSON's
    `transform`), which turns 16-digit floats into small integers.
 The "S" file is already simplified: at `MIN_AREA` step 1 removes almost nothing, and the saving comes from
-step 3 (991 KB → about 245 KB in the page; benchmarks/atlas.py prints the figures). Raise `MIN_AREA` if the
-page ever needs to be lighter.
+step 3 (991 KB → about 245 KB in the page; benchmarks/atlas.py prints the figures). Raise `MIN_AREA` only with
+a look at the map: a ring of several arcs that all shrink to their end points can turn round, and d3-geo then
+paints the whole globe.
 An arc is kept with at least its two end points (and a ring with at least four points), so small islands
 do not vanish.
 """
