@@ -45,6 +45,8 @@ fetch: $(STAMP) ## Refresh data from SSB's live APIs into data/raw/ssb/ (needs n
 bench: $(STAMP) ## Run the benchmarks and print their figures
 	$(PY) benchmarks/clean.py
 	$(PY) benchmarks/reports.py
+	$(PY) benchmarks/outliers.py
+	$(PY) benchmarks/atlas.py
 
 clean: ## Remove generated data and reports (keeps .venv)
 	rm -rf data/processed/*.parquet reports/*
