@@ -74,14 +74,19 @@ def _scope_frame() -> pl.DataFrame:
 def tidy_flags_and_symbols(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` (tidy rows) with out-of-series years marked `.`, no `outlier` on empty rows, and every flag a
     sorted set (see module docstring)."""
-    scoped = frame.join(_scope_frame(), on="indicator", how="left")
-    empty = pl.col("value").is_null()
-    before = empty & pl.col("_first").is_not_null() & (pl.col("year") < pl.col("_first"))
-    after = empty & pl.col("_last").is_not_null() & (pl.col("year") > pl.col("_last"))
+    scoped = frame.join(_scope_frame(), on="indicator", how="left").with_columns(
+        pl.col("value").is_null().alias("_empty"))
+    # the flag strings are few: tidy each distinct (flag, empty) once and join the result back
+    distinct = scoped.select("flag", "_empty").unique().filter(pl.col("flag").is_not_null())
+    tidy = distinct.with_columns(
+        sorted_flags(remove_flag(pl.col("flag"), "outlier", pl.col("_empty"))).alias("_tidy"))
+    scoped = scoped.join(tidy, on=["flag", "_empty"], how="left", nulls_equal=False)
+    before = pl.col("_empty") & pl.col("_first").is_not_null() & (pl.col("year") < pl.col("_first"))
+    after = pl.col("_empty") & pl.col("_last").is_not_null() & (pl.col("year") > pl.col("_last"))
     return scoped.with_columns(
         pl.when(before | after).then(pl.lit(".")).otherwise(pl.col("status")).alias("status"),
         pl.when(before).then(pl.lit(NOT_STARTED))
         .when(after).then(pl.lit(DISCONTINUED))
-        .otherwise(sorted_flags(remove_flag(pl.col("flag"), "outlier", empty)))
+        .otherwise(pl.col("_tidy"))
         .alias("flag"),
-    ).drop("_first", "_last")
+    ).drop("_first", "_last", "_empty", "_tidy")
