@@ -27,7 +27,7 @@ report: $(STAMP) ## Build the data and render the default reports and the atlas 
 	$(PY) -m helpers build
 	$(PY) -m helpers report --all
 
-atlas: $(STAMP) ## Write reports/utforsk.html: pick any kommune in a dropdown (offline)
+atlas: $(STAMP) ## Write reports/utforsk.html: a map of every kommune linked to its series (offline)
 	$(PY) -m helpers atlas
 
 test: $(STAMP) ## Run the test suite (offline)
@@ -45,6 +45,8 @@ fetch: $(STAMP) ## Refresh data from SSB's live APIs into data/raw/ssb/ (needs n
 bench: $(STAMP) ## Run the benchmarks and print their figures
 	$(PY) benchmarks/clean.py
 	$(PY) benchmarks/reports.py
+	$(PY) benchmarks/outliers.py
+	$(PY) benchmarks/atlas.py
 
 clean: ## Remove generated data and reports (keeps .venv)
 	rm -rf data/processed/*.parquet reports/*

@@ -26,3 +26,20 @@ def copy_raw(tmp: Path) -> Path:
     target = tmp / "raw"
     shutil.copytree(paths.RAW, target, ignore=shutil.ignore_patterns("live"))
     return target
+
+
+def start_chromium(width: int = 1280):
+    """A started headless Chromium, or a skipped test (with the reason) where none can run."""
+    import pytest
+
+    from helpers.browser import BrowserError, HeadlessChromium, find_chromium
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium; .ci/run installs it)")
+    browser = HeadlessChromium(width=width)
+    try:
+        browser.start()
+    except BrowserError as exc:
+        browser.close()
+        pytest.skip(f"Chromium would not start here: {exc}")
+    return browser

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from support import start_chromium
 
-from helpers import atlas, paths
-from helpers.browser import BrowserError, HeadlessChromium, find_chromium
+from helpers import atlas, kart, paths
+from helpers.browser import HeadlessChromium
 from helpers.errors import InputError
 
 RATE = "home_service_users_80plus_per_100_80plus"
@@ -107,13 +108,69 @@ def test_explore_chart_is_interactive(built_table):
 def test_atlas_data_is_compact_and_rounded(built_table):
     data = atlas.atlas_data(built_table)
     assert "institution_places_per_100_80plus" in data["missing"]  # not in the snapshot
-    series = pl.read_csv(data["series"].encode(), schema_overrides={"k": pl.String})
-    assert series["k"].n_unique() == len(data["names"]) > 300
+    series = pl.read_csv(data["series"].encode(), schema_overrides={"k": pl.String, "ki": pl.String})
+    assert series["k"].n_unique() > 300 and len(data["names"]) == 357
     ids = [fact["id"] for fact in data["indicators"]]
     asker = series.filter(pl.col("k") == "3203", pl.col("i") == ids.index(RATE))
     expected = round(_unflagged(built_table.filter(pl.col("kommunenr") == "3203"), RATE, 2019)[0], 2)
-    assert asker["2019"][0] == pytest.approx(expected)
+    assert asker["2019"][0] == pytest.approx(expected) and asker["ki"][0] == f"3203-{ids.index(RATE)}"
     assert re.search(r"\.\d{3}", data["series"]) is None  # at most two decimals
+    # rates first (the default view), counts one click away; the map offers both
+    assert data["views"]["rater"]["hjemmesykepleie"][0] == RATE
+    assert data["views"]["antall"]["hjemmesykepleie"][0] == "home_service_users"
+    assert data["map"][0] == RATE and "home_service_users" in data["map"]
+
+
+def _reason(data: dict, kommune: str, indicator: str, year: int) -> str | None:
+    reasons = pl.read_csv(data["reasons"].encode(), schema_overrides={"k": pl.String}, infer_schema_length=0)
+    ids = [fact["id"] for fact in data["indicators"]]
+    row = reasons.filter(pl.col("k") == kommune, pl.col("i") == str(ids.index(indicator)))
+    return row[str(year)][0] if row.height else None
+
+
+def test_every_gap_on_the_map_has_a_reason(built_table):
+    data = atlas.atlas_data(built_table)
+    assert _reason(data, "1508", "home_service_users", 2021) == "s"  # 1507's figure cannot be divided
+    assert _reason(data, "1101", "home_service_users", 2010) == "o:64"  # Eigersund: flagged, value kept
+    assert _reason(data, "3203", "nurse_ftes_per_100_users", 2012) == "n"  # the series starts in 2015
+    assert _reason(data, "3203", "home_service_users", 2019) is None  # a usable value: no reason
+    assert set(data["reason_texts"]) >= {"s", "o", "n", "m", "u"}
+    # every empty cell has a reason code, except where the table has no row at all for the indicator and year
+    # (e.g. hours per year before 2009): the page then says "Oppgave mangler"
+    series = pl.read_csv(data["series"].encode(), schema_overrides={"k": pl.String}, infer_schema_length=0)
+    reasons = pl.read_csv(data["reasons"].encode(), schema_overrides={"k": pl.String}, infer_schema_length=0)
+    both = series.join(reasons, on=["k", "i"], how="left", suffix="_r")
+    for year in map(str, data["years"]):
+        silent = both.filter(pl.col(year).is_null(), pl.col(f"{year}_r").is_null())["i"].unique().to_list()
+        for i in silent:
+            indicator = data["indicators"][int(i)]["id"]
+            assert built_table.filter(pl.col("structure") == "2024", pl.col("indicator") == indicator,
+                                      pl.col("year") == int(year)).height == 0, (indicator, year)
+
+
+def test_map_topology_is_small_shared_and_clockwise():
+    raw = kart.read_topology()
+    light = kart.map_topology()
+    assert len(light["objects"]["Kommuner"]["geometries"]) == 357 and len(light["arcs"]) == len(raw["arcs"])
+    assert all(isinstance(v, int) for arc in light["arcs"][:50] for point in arc for v in point)
+    assert len(json.dumps(light, separators=(",", ":"))) < len(json.dumps(raw, separators=(",", ":"))) / 3
+    # decoded end points sit where the raw ones are, within the quantisation step: shared borders stay shared
+    (kx, ky), (x0, y0) = light["transform"]["scale"], light["transform"]["translate"]
+    for raw_arc, arc in zip(raw["arcs"][:200], light["arcs"][:200], strict=True):
+        x, y = arc[0][0] * kx + x0, arc[0][1] * ky + y0
+        assert abs(x - raw_arc[0][0]) <= kx and abs(y - raw_arc[0][1]) <= ky
+    # rings turned round for d3-geo: the first ring of Asker references the raw arcs in reverse order
+    raw_asker = next(g for g in raw["objects"]["Kommuner"]["geometries"] if g["properties"]["kommunenummer"] == "3203")
+    asker = next(g for g in light["objects"]["Kommuner"]["geometries"] if g["properties"]["k"] == "3203")
+    first_raw = kart.rings(raw_asker)[0]
+    assert kart.rings(asker)[0] == [~arc for arc in reversed(first_raw)]
+
+
+def test_simplification_keeps_end_points_and_small_islands():
+    square = [[0.0, 0.0], [0.5, 0.001], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]
+    kept = kart.simplify_arc(square, min_area=0.01)
+    assert kept[0] == square[0] and kept[-1] == square[-1] and [0.5, 0.001] not in kept
+    assert len(kart.simplify_arc(square, min_area=100.0, keep=4)) == 4
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -129,13 +186,15 @@ def test_atlas_page_is_one_small_offline_file(atlas_page):
     assert html.count('id="oms-vega-bundle"') == 1
     assert "<script src" not in html and "<link" not in html
     assert "Kilde: Statistisk sentralbyrå (SSB), CC BY 4.0; bearbeidet av omsorgskapasitet" in html
-    assert "kvalitetsflagg" in html and '<html lang="nb">' in html
+    assert "Kartverket" in html and "kvalitetsflagg" in html and '<html lang="nb">' in html
     spec_text = re.search(r'<script type="application/json" id="atlas-spec">(.*?)</script>', html, re.S)[1]
     spec = json.loads(spec_text)
     binds = {p["name"]: p["bind"] for p in spec["params"] if "bind" in p}
     assert binds["kommune"]["input"] == "select" and "3203" in binds["kommune"]["options"]
     second = binds["kommune2"]
     assert second["options"][0] == "" and len(second["labels"]) == len(second["options"])
+    assert {"visning", "kartindikator", "modus", "aar", "fra", "til"} <= set(binds)
+    assert spec["hconcat"][0]["layer"][1]["mark"]["type"] == "geoshape"
 
 
 def test_atlas_spec_compiles_with_vl_convert(built_table):
@@ -143,7 +202,14 @@ def test_atlas_spec_compiles_with_vl_convert(built_table):
 
     spec = atlas.atlas_spec(atlas.atlas_data(built_table))
     vega = vl_convert.vegalite_to_vega(spec, vl_version="6.4")
-    assert {"kommune", "kommune2", "navn"} <= {s["name"] for s in vega["signals"]}
+    assert {"kommune", "kommune2", "navn", "visning", "kartindikator", "modus"} <= {s["name"] for s in vega["signals"]}
+    # a lookup may only use data Vega has defined before it (the map looks up the raw kommune rows)
+    defined: set[str] = set()
+    for data in vega["data"]:
+        for step in data.get("transform", []):
+            if step["type"] == "lookup":
+                assert step["from"] in defined, (data["name"], step["from"])
+        defined.add(data["name"])
 
 
 def _points(browser: HeadlessChromium) -> list[str]:
@@ -163,43 +229,83 @@ def _choose(browser: HeadlessChromium, select: str, code: str) -> None:
     )
 
 
+# A point inside a kommune's shape on the map: probe its bounding box with elementFromPoint
+_INSIDE = """(() => {
+  const mine = el => el && el.__data__ && el.__data__.mark && el.__data__.mark.marktype === 'shape'
+    && el.__data__.datum && el.__data__.datum.k === '%s';
+  for (const path of Array.from(document.querySelectorAll('#atlas path')).filter(mine)) {
+    path.scrollIntoView({block: 'center'});
+    const r = path.getBoundingClientRect();
+    for (let i = 1; i < 10; i++) for (let j = 1; j < 10; j++) {
+      const x = r.left + r.width * i / 10, y = r.top + r.height * j / 10;
+      if (mine(document.elementFromPoint(x, y))) return [x, y];
+    }
+  }
+  return null; })()"""
+_TOOLTIP = ("(() => { const t = document.querySelector('#vg-tooltip-element');"
+            " return t && t.classList.contains('visible') ? t.innerText : ''; })()")
+
+
+def _click_on_map(browser: HeadlessChromium, code: str) -> str:
+    """Hover over kommune `code` on the map, return the tooltip text, then click it like a reader."""
+    x, y = browser.evaluate(_INSIDE % code)
+    browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+    tooltip = browser.wait_for(_TOOLTIP, timeout=10)
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+    browser.evaluate("window.atlasView.runAsync().then(() => true)")
+    return tooltip
+
+
 @pytest.mark.browser
 def test_atlas_in_headless_chromium(atlas_page, built_table, capsys):
-    if find_chromium() is None:
-        pytest.skip("no Chromium installed (Debian: apt-get install chromium; .ci/run installs it)")
-    try:
-        browser = HeadlessChromium(width=1200)
-        browser.start()
-    except BrowserError as exc:
-        pytest.skip(f"Chromium would not start here: {exc}")
-    with browser:
-        browser.open(atlas_page.as_uri(), ready="window.atlasReady || window.atlasError")
+    with start_chromium(width=1280) as browser:
+        browser.open(atlas_page.as_uri() + "#3203", ready="window.atlasReady || window.atlasError")
         assert browser.evaluate("window.atlasError || ''") == ""
-        load_ms = browser.evaluate("window.atlasReady")
+        load_ms = browser.evaluate("window.atlasRenderMs")
         with capsys.disabled():
-            print(f"\natlas page rendered {load_ms:.0f} ms after navigation start (headless Chromium)")
+            print(f"\natlas page rendered in {load_ms:.0f} ms (script start to first render, headless Chromium)")
         assert browser.external_requests() == []
 
+        # rates by default: Asker's 80+ rate for 2019 is among the plotted points
         asker = _points(browser)
         assert asker and all("k: 3203" in label for label in asker)
-        _choose(browser, "kommune", "3201")
+        rate = round(_unflagged(built_table.filter(pl.col("kommunenr") == "3203"), RATE, 2019)[0], 2)
+        assert any("År: 2019" in label and f"value: {rate:g};".replace(".", ",") in label for label in asker)
+
+        # a click on Bærum in the map: the tooltip names it, the panels, the dropdown and the link follow
+        tooltip = _click_on_map(browser, "3201")
+        assert "Bærum" in tooltip and "prosent" in tooltip
+        assert browser.evaluate("window.atlasView.signal('kommune')") == "3201"
+        assert browser.evaluate("document.querySelector('select[name=kommune]').value") == "3201"
         baerum = _points(browser)
-        assert baerum and all("k: 3201" in label for label in baerum)
-        assert asker != baerum
+        assert baerum and all("k: 3201" in label for label in baerum) and baerum != asker
+        assert browser.evaluate("window.location.hash") == "#3201"
+
+        # counts are one click away
+        browser.evaluate("(() => { const r = document.querySelector('input[name=visning][value=antall]');"
+                         " r.click(); return window.atlasView.runAsync().then(() => true); })()")
         value = built_table.filter(
             pl.col("structure") == "2024", pl.col("kommunenr") == "3201", pl.col("year") == 2019,
             pl.col("indicator") == "home_service_users",
         )["value"][0]
-        assert any("År: 2019" in label and f"value: {round(value)};" in label for label in baerum)
+        assert any("År: 2019" in label and f"value: {round(value)};" in label for label in _points(browser))
+
+        # a kommune without a value is grey with its reason, never zero: Haram 2021 (1507 was one kommune)
+        long_term = [fact["id"] for fact in atlas.atlas_data(built_table)["indicators"]].index(LONG_TERM)
+        browser.evaluate(f"window.atlasView.signal('kartindikator', {long_term}).signal('aar', 2021).runAsync()"
+                         ".then(() => true)")
+        haram = _click_on_map(browser, "1580")
+        assert "Delt ved kommunereform" in haram and "–" in haram
 
         _choose(browser, "kommune2", "3203")
         both = _points(browser)
-        assert {"k: 3201", "k: 3203"} <= {re.search(r"k: \d{4}", label)[0] for label in both}
+        assert {"k: 1580", "k: 3203"} <= {re.search(r"k: \d{4}", label)[0] for label in both}
         legend = browser.evaluate("Array.from(document.querySelectorAll('#atlas .role-legend text'))"
                                   ".map(t => t.textContent)")
-        assert "Bærum" in legend and "Asker" in legend
-        assert browser.evaluate("window.location.hash") == "#3201+3203"
-        assert browser.console == [] or not any(line.startswith("exception") for line in browser.console)
+        assert "Haram" in legend and "Asker" in legend
+        assert browser.evaluate("window.location.hash") == "#1580+3203"
+        assert [line for line in browser.console if line.startswith("exception")] == []
         browser.screenshot(paths.REPORTS / "utforsk.png")
 
 

@@ -62,6 +62,25 @@ def test_alesund_split_uses_both_successors_population(built_table):
     assert flagged["value"][0] is None and flagged["flag"][0] == "split"
 
 
+def test_haram_history_is_filled_from_1534_and_alesund_2020_2023_stays_split(built_table, raw_panel):
+    old_haram = raw_panel.filter(pl.col("kommunenr_hist") == "1534", pl.col("år") == 2012)
+    assert value_of(built_table, "1580", "2024", 2012, "home_service_users") == old_haram["Y_1_a_ialt"][0] == 428
+    assert value_of(built_table, "1580", "2024", 2012, "long_term_users") == old_haram["Y_3_a_ialt"][0]
+    # the other part: today's Ålesund = 1504 + 1523 + 1529 + 1546
+    parts = raw_panel.filter(pl.col("kommunenr_hist").is_in(["1504", "1523", "1529", "1546"]), pl.col("år") == 2012)
+    assert value_of(built_table, "1508", "2024", 2012, "home_service_users") == parts["Y_1_a_ialt"].sum()
+    # 80+ population of 1580 from the panel's 1580 area (1 January 2013); the rate follows
+    assert value_of(built_table, "1580", "2024", 2012, "population_80plus") == 543
+    assert value_of(built_table, "1534", "as_reported", 2012, "population_80plus") == 543
+    filled = built_table.filter(pl.col("kommunenr") == "1580", pl.col("structure") == "2024", pl.col("year") <= 2019,
+                                pl.col("value").is_not_null())
+    assert filled.height > 200
+    for code in ("1508", "1580"):
+        still = built_table.filter(pl.col("kommunenr") == code, pl.col("structure") == "2024",
+                                   pl.col("year").is_between(2020, 2023), pl.col("indicator") == "home_service_users")
+        assert still["value"].null_count() == 4 and set(still["flag"]) == {"split"}
+
+
 def test_catalogue_indicators_missing_from_snapshot_are_present_as_missing(built_table):
     places = built_table.filter(pl.col("indicator") == "institution_places_per_100_80plus")
     assert places.height > 0 and places["value"].null_count() == places.height

@@ -42,9 +42,12 @@ def test_cleaning_notebook_runs_and_writes_the_table(tmp_path):
     notebook = run_notebook("01_rens_indikatorer.ipynb", tmp_path)
     assert (tmp_path / "processed" / "indicators.parquet").exists()
     text = outputs_text(notebook)
-    assert "328 290" in text.replace("\u00a0", " ")  # rows in the table, Norwegian thousands separator
+    assert "328 301" in text.replace("\u00a0", " ")  # rows in the table, Norwegian thousands separator
     assert "Eigersund" in text  # the known reporting error is listed among the flagged values
     assert "Røyken" in text and "Hurum" in text  # Asker's crosswalk
+    assert "commit ccec304" in text and "ccec3043e06540e7" not in text  # short versions in the sources table
+    assert "Panel per historisk kommunenummer" in text  # Norwegian descriptions
+    assert "Ikke aktuelt (.)" in text and "SSB, landet (%)" in text and "1612 Hemne" in text  # coverage, shown
 
 
 def test_cleaning_notebook_stops_on_a_bad_parameter_with_one_message(tmp_path):

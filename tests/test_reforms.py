@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from helpers.errors import InputError
+from helpers.errors import DataError, InputError
+from helpers.reforms import Restoration, load_reforms, read_restorations
 
 
 @pytest.mark.parametrize(("year", "count"), [(2007, 431), (2019, 422), (2020, 356), (2023, 356), (2024, 357)])
@@ -27,12 +30,50 @@ def test_alesund_split_2024_is_detected(reforms):
     assert reforms.exact_areas("0220", 2019, 2024) is None
 
 
+def test_haram_2024_has_the_borders_of_haram_before_2020(reforms):
+    # data/raw/reforms/restored_borders.csv, from Stortinget's decision: the border follows old Haram's
+    assert reforms.successors("1534", 2015, 2024) == {"1580"}
+    assert reforms.exact_areas("1534", 2019, 2024) == {"1580"}
+    assert reforms.predecessors("1580", 2024, 2019) == {"1534"}
+    # the rest of 1507 is today's Ålesund, forward and backward
+    for old in ("1504", "1523", "1529", "1546"):
+        assert reforms.successors(old, 2019, 2024) == {"1508"}
+    assert reforms.predecessors("1508", 2024, 2012) == {"1504", "1523", "1529", "1546"}
+    assert reforms.successors("1580", 2024, 2012) == {"1534"}
+    assert reforms.successors("1508", 2024, 2012) == {"1504", "1523", "1529", "1546"}
+    # what 1507 reported 2020–2023 still spreads over both
+    assert reforms.successors("1507", 2021, 2024) == {"1508", "1580"}
+    assert reforms.successors("1580", 2024, 2021) == {"1507"}
+    assert reforms.successors("1534", 2019, 2021) == {"1507"}
+
+
+def test_without_the_restoration_table_the_old_codes_stay_split(tmp_path):
+    plain = load_reforms(restored=tmp_path / "absent.csv")
+    assert plain.restorations == ()
+    assert plain.successors("1534", 2015, 2024) == {"1508", "1580"}
+
+
+def test_restoration_rows_are_checked_against_klass(reforms, tmp_path):
+    assert read_restorations() == reforms.restorations and len(reforms.restorations) == 1
+    wrong = dataclasses.replace(reforms, restorations=(Restoration("1580", 2024, "1535", 2019),))
+    with pytest.raises(DataError, match="no merger of 1535"):
+        wrong.check_restorations()
+    wrong = dataclasses.replace(reforms, restorations=(Restoration("3203", 2024, "1534", 2019),))
+    with pytest.raises(DataError, match="does not split 1507 into 3203"):
+        wrong.check_restorations()
+    broken = tmp_path / "restored.csv"
+    broken.write_text("code,valid_from\n1580,2024\n", encoding="utf-8")
+    with pytest.raises(DataError, match="columns"):
+        read_restorations(broken)
+
+
 def test_crosswalk_relations(reforms):
     cw = reforms.crosswalk([2019, 2023], 2024)
     relation = {(c, y): r for c, y, _, _, r in cw.iter_rows()}
     assert relation[("0220", 2019)] == "merged"
     assert relation[("3025", 2023)] == "renumbered"
     assert relation[("1507", 2023)] == "split"
+    assert relation[("1534", 2019)] == "renumbered" and relation[("1504", 2019)] == "merged"
     assert relation[("0301", 2019)] == "same"
 
 

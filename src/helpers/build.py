@@ -16,6 +16,7 @@ import polars as pl
 from helpers import jsonstat, paths
 from helpers.atomic import atomic_path, atomic_write_text
 from helpers.errors import InputError
+from helpers.flags import tidy_flags_and_symbols
 from helpers.harmonise import harmonise_counts, harmonise_levels, mapping_for_years, mapping_from_structure
 from helpers.indicators import BY_ID
 from helpers.live import read_live_run, require_live_run
@@ -133,7 +134,7 @@ def assemble(reforms: Reforms, raw: Path, structure_year: int, live: pl.DataFram
     harmonised = pl.concat([counts, levels, hours, target_population], how="vertical_relaxed")
     harmonised = pl.concat([harmonised, derive(harmonised)], how="vertical_relaxed")
 
-    table = pl.concat([as_reported, harmonised], how="vertical_relaxed")
+    table = tidy_flags_and_symbols(pl.concat([as_reported, harmonised], how="vertical_relaxed"))
     names = pl.DataFrame({"kommunenr": list(reforms.names), "name": list(reforms.names.values())})
     table = table.join(names, on="kommunenr", how="left").with_columns(pl.col("name").alias("kommune"))
     return conform(table).sort("structure", "kommunenr", "indicator", "year")
@@ -157,7 +158,7 @@ def build_indicators(
         live, notes = read_live_run(run)
         if (run / "klass131_changes.json").exists():
             klass_dir = run
-    reforms = load_reforms(klass_dir)
+    reforms = load_reforms(klass_dir, raw / "reforms" / "restored_borders.csv")
     reforms.check_structure_year(structure_year)
     table = validate(assemble(reforms, raw, structure_year, live), reforms)
     with atomic_path(out) as tmp:

@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list the parameter sets and their last status")
     listing.add_argument("--reports-file", type=Path, default=None, help=REPORTS_FILE_HELP)
 
-    atlas = commands.add_parser("atlas", help="write reports/utforsk.html: any kommune picked in a dropdown (offline)")
+    atlas = commands.add_parser("atlas", help="write reports/utforsk.html: map of all kommuner linked to their series")
     atlas.add_argument("--out", type=Path, default=None, help="where to write (default reports/utforsk.html)")
 
     commands.add_parser("lab", add_help=False,
@@ -159,7 +159,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_atlas(args: argparse.Namespace) -> int:
-    """Write the offline atlas page where a reader picks any kommune."""
+    """Write the offline atlas page: a map of every kommune linked to the time-series panels."""
     from helpers import atlas
 
     out = atlas.render_atlas(out=args.out or paths.project_root() / "reports" / "utforsk.html")

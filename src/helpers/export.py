@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import html
 import json
 import os
 import re
@@ -410,23 +409,7 @@ STATUS_LABELS = {"ok": "ok", "failed": "feilet"}
 
 
 def render_index(entries: list[dict[str, Any]]) -> str:
-    """reports/index.html: one row per report (name, notebook, parameters, status, link)."""
-    rows = []
-    for entry in sorted(entries, key=lambda item: item["name"]):
-        name = html.escape(entry["name"])
-        status = STATUS_LABELS.get(entry.get("status", ""), entry.get("status", "ukjent"))
-        link = name
-        if entry.get("html_exists"):
-            link = f'<a href="{html.escape(entry["output"])}">{name}</a>'
-        parameters = "<br>".join(
-            f"<code>{html.escape(key)}</code> = {html.escape(_format_value(value))}"
-            for key, value in entry.get("parameters", {}).items()
-        )
-        detail = f"<br><small>{html.escape(entry['error'])}</small>" if entry.get("error") else ""
-        rows.append(
-            f"<tr><td>{link}</td><td><code>{html.escape(entry.get('notebook', ''))}</code></td>"
-            f'<td class="params">{parameters}</td>'
-            f'<td class="{html.escape(status)}">{html.escape(status)}{detail}</td>'
-            f"<td>{html.escape(entry.get('run_time', ''))}</td></tr>"
-        )
-    return INDEX_TEMPLATE.format(rows="\n".join(rows), generated=html.escape(run_timestamp()))
+    """reports/index.html: the front page for readers (helpers.front_page), technical details second."""
+    from helpers.front_page import render_front_page
+
+    return render_front_page(entries)

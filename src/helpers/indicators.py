@@ -5,6 +5,10 @@ numerator and denominator ids and the scale, the SSB source table(s) and Content
 `hjemmesykepleie` (home-based services), `sykehjem` (institutions and 24-hour care) or `bemanning` (staff)
 or `befolkning` (denominators).
 
+`first_year` / `last_year` bound the years SSB publishes a series at all (e.g. users 67–79 only to 2016,
+nurse FTEs from 2015): outside them a missing figure is not applicable (`.`), not missing (`..`). Derived
+indicators exist only where all their inputs do (`series_years`).
+
 Kinds decide how an indicator is harmonised across kommune reforms:
 - `count`: summed over predecessors;
 - `rate`: recomputed from harmonised numerator and denominator (never averaged);
@@ -51,6 +55,8 @@ class Indicator:
     higher_is_more_capacity: bool = True
     note: str = ""
     short_label: str = field(default="")
+    first_year: int | None = None
+    last_year: int | None = None
 
     @property
     def display(self) -> str:
@@ -71,8 +77,9 @@ CATALOGUE: tuple[Indicator, ...] = (
               "hjemmesykepleie", ("04686", "12292"), ("CRC924095442", "KOSkjerne066aar0000"),
               short_label="Brukere hjemmetj. 0–66"),
     Indicator("home_service_users_67_79", "Brukere av hjemmetjenester 67–79 år", "personer", "count",
-              "hjemmesykepleie", ("04686",), ("CRC954440742",), note="Bare til og med 2016.",
-              short_label="Brukere hjemmetj. 67–79"),
+              "hjemmesykepleie", ("04686",), ("CRC954440742",), short_label="Brukere hjemmetj. 67–79",
+              note="Bare til og med 2016: 04686 ble avsluttet, og 12292 har ikke aldersgruppen 67–79.",
+              last_year=2016),
     Indicator("home_service_users_80plus", "Brukere av hjemmetjenester 80 år og over", "personer", "count",
               "hjemmesykepleie", ("04686", "12292"), ("CRC1362622823", "KOSkjerne80aarov0000"),
               short_label="Brukere hjemmetj. 80+"),
@@ -98,13 +105,14 @@ CATALOGUE: tuple[Indicator, ...] = (
               short_label="Timer hjemmesykepleie/år"),
     # --- sykehjem / institusjon / heldøgns omsorg ---
     Indicator("long_term_users", "Brukere med langtidsopphold i institusjon i alt (31.12.)", "personer", "count",
-              "sykehjem", ("11645",), ("Brukere1",), note="TenesteType 21.", short_label="Langtidsopphold"),
+              "sykehjem", ("11645",), ("Brukere1",), note="TenesteType 21. Tabell 11645 starter i 2009.",
+              short_label="Langtidsopphold", first_year=2009),
     Indicator("long_term_users_0_66", "Brukere med langtidsopphold i institusjon 0–66 år", "personer", "count",
-              "sykehjem", ("11645",), ("Brukere1",), short_label="Langtidsopphold 0–66"),
+              "sykehjem", ("11645",), ("Brukere1",), short_label="Langtidsopphold 0–66", first_year=2009),
     Indicator("long_term_users_67_79", "Brukere med langtidsopphold i institusjon 67–79 år", "personer", "count",
-              "sykehjem", ("11645",), ("Brukere1",), short_label="Langtidsopphold 67–79"),
+              "sykehjem", ("11645",), ("Brukere1",), short_label="Langtidsopphold 67–79", first_year=2009),
     Indicator("long_term_users_80plus", "Brukere med langtidsopphold i institusjon 80 år og over", "personer",
-              "count", "sykehjem", ("11645",), ("Brukere1",), short_label="Langtidsopphold 80+"),
+              "count", "sykehjem", ("11645",), ("Brukere1",), short_label="Langtidsopphold 80+", first_year=2009),
     Indicator("long_term_users_80plus_per_100_80plus",
               "Langtidsbrukere 80+ per 100 innbyggere 80+ (beregnet)", "prosent", "rate", "sykehjem",
               ("11645", "07459"), numerator=("long_term_users_80plus",), denominator="population_80plus",
@@ -133,7 +141,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("nurse_ftes", "Avtalte sykepleierårsverk i omsorgstjenestene", "årsverk", "count", "bemanning",
               ("11924", "14534"), ("KOSARBAARSVERKST0000",),
               note="Fra 2015. Der både 11924 og 14534 finnes, har panelet tatt gjennomsnittet.",
-              short_label="Sykepleierårsverk"),
+              short_label="Sykepleierårsverk", first_year=2015),
     Indicator("nurse_ftes_per_100_users",
               "Sykepleierårsverk per 100 brukere (hjemmetjenester + langtidsopphold)", "per 100 brukere", "rate",
               "bemanning", ("11924", "14534", "04686", "12292", "11645"), numerator=("nurse_ftes",),
@@ -174,6 +182,19 @@ SYKEHJEM_SET: tuple[str, ...] = (
 )
 BEMANNING_SET: tuple[str, ...] = ("nurse_ftes_per_100_users", "nurse_ftes_per_1000_80plus")
 DEFAULT_REPORT_SET: tuple[str, ...] = HJEMMESYKEPLEIE_SET + SYKEHJEM_SET + BEMANNING_SET
+
+
+def series_years(indicator_id: str) -> tuple[int | None, int | None]:
+    """(first, last) year the series exists (None: open), for derived indicators the overlap of their inputs."""
+    entry = BY_ID[indicator_id]
+    firsts, lasts = [entry.first_year], [entry.last_year]
+    for source in (*entry.numerator, *([entry.denominator] if entry.denominator else [])):
+        first, last = series_years(source)
+        firsts.append(first)
+        lasts.append(last)
+    known_firsts = [y for y in firsts if y is not None]
+    known_lasts = [y for y in lasts if y is not None]
+    return (max(known_firsts) if known_firsts else None, min(known_lasts) if known_lasts else None)
 
 
 def get(indicator_id: str) -> Indicator:

@@ -1,13 +1,18 @@
 """Data-quality summaries of the indicator table for the cleaning notebook (no plotting).
 
-Coverage per indicator and year, missing values by SSB symbol, flags, jumps in the panel's population
-series, and the reform crosswalk behind one kommune.
+Coverage per indicator and year (and why values are missing), sums over kommuner against SSB's national
+figure, kommune codes the panel has no row for, missing values by SSB symbol, flags, jumps in the panel's
+population series, and the reform crosswalk behind one kommune.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
+from helpers import jsonstat
+from helpers.flags import has_flag
 from helpers.indicators import catalogue_frame
 from helpers.panel import population_by_area, read_panel
 from helpers.population import unreliable_area_years
@@ -15,6 +20,7 @@ from helpers.reforms import Reforms
 from helpers.schema import FLAG_LABELS, STATUS_LABELS
 
 POPULATION_JUMP = 0.10
+NATIONAL_REGION = "EAK"  # "Landet" in SSB's KOSTRA region dimension
 
 
 def coverage(table: pl.DataFrame, structure: str) -> pl.DataFrame:
@@ -26,6 +32,86 @@ def coverage(table: pl.DataFrame, structure: str) -> pl.DataFrame:
         .with_columns((pl.col("with_value") / pl.col("n")).alias("share"))
         .sort("indicator", "year")
     )
+
+
+def coverage_counts(table: pl.DataFrame, structure: str, indicators: list[str] | None = None) -> pl.DataFrame:
+    """Per indicator and year: kommuner, with a value, missing (`..`/`...`), suppressed (`:`), split between
+    successors (`split`), and not applicable for another reason (`.`: not on these borders, or the series did not
+    exist that year). The five reasons add up to `kommuner`."""
+    rows = table.filter(pl.col("structure") == structure)
+    if indicators is not None:
+        rows = rows.filter(pl.col("indicator").is_in(indicators))
+    empty = pl.col("value").is_null()
+    split = empty & has_flag("split")
+    counts = (
+        rows.group_by("indicator", "year")
+        .agg(
+            pl.len().alias("kommuner"),
+            (~empty).sum().alias("with_value"),
+            (empty & pl.col("status").is_in(["..", "..."])).sum().alias("missing"),
+            (empty & (pl.col("status") == ":")).sum().alias("suppressed"),
+            split.sum().alias("split"),
+            (empty & ~split & (pl.col("status") == ".")).sum().alias("not_applicable"),
+        )
+    )
+    order = {i: n for n, i in enumerate(indicators or sorted(counts["indicator"].unique().to_list()))}
+    return counts.with_columns(pl.col("indicator").replace_strict(order, default=len(order)).alias("_o")) \
+        .sort("_o", "year").drop("_o")
+
+
+def national_share_check(table: pl.DataFrame, share_file: Path) -> pl.DataFrame:
+    """SSB's national share of 80+ using home services (12209, region `EAK`) against the same share summed over
+    kommuner as reported: Σ users 80+ / Σ inhabitants 80+ × 100 over kommuner with both figures.
+
+    Columns: year, ssb (SSB's national figure), summed, difference, kommuner_used, kommuner_without (codes
+    valid that year left out for lack of a figure).
+    """
+    long = jsonstat.read(share_file)
+    region = next(c for c in long.columns if c.startswith("KOKkommuneregion") and not c.endswith("_label"))
+    national = long.filter(pl.col(region) == NATIONAL_REGION).select(
+        pl.col("Tid").cast(pl.Int32).alias("year"), pl.col("value").alias("ssb"))
+    parts = (
+        table.filter(pl.col("structure") == "as_reported",
+                     pl.col("indicator").is_in(["home_service_users_80plus", "population_80plus"]),
+                     pl.col("year").is_in(national["year"].to_list()))
+        .pivot("indicator", index=["kommunenr", "year"], values="value")
+    )
+    both = pl.col("home_service_users_80plus").is_not_null() & pl.col("population_80plus").is_not_null()
+    summed = parts.group_by("year").agg(
+        (pl.col("home_service_users_80plus").filter(both).sum()
+         / pl.col("population_80plus").filter(both).sum() * 100).alias("summed"),
+        both.sum().alias("kommuner_used"),
+        (~both).sum().alias("kommuner_without"),
+    )
+    return national.join(summed, on="year").with_columns(
+        (pl.col("summed") - pl.col("ssb")).alias("difference")
+    ).select("year", "ssb", "summed", "difference", "kommuner_used", "kommuner_without").sort("year")
+
+
+def panel_gaps(reforms: Reforms, panel: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Kommune codes valid in a year that have no row at all in the panel file, per year: how many, which, and
+    the share of today's (2024) inhabitants living in the 2024 kommuner their land belongs to.
+
+    A sum over kommuner of any panel indicator leaves these codes out, so it falls short of SSB's national
+    total for that year.
+    """
+    panel = read_panel() if panel is None else panel
+    areas = population_by_area(panel)
+    latest = areas.filter(pl.col("year_jan1") == areas["year_jan1"].max())
+    population = dict(latest.select("area", "population_total").iter_rows())
+    total = sum(population.values())
+    rows = []
+    for year in sorted(set(panel["år"].to_list())):
+        present = set(panel.filter(pl.col("år") == year)["kommunenr_hist"].to_list())
+        code_year = min(year, reforms.latest_year)
+        absent = sorted(reforms.valid_codes(code_year) - present)
+        if not absent:
+            continue
+        touched = {a for code in absent for a in reforms.successors(code, code_year, reforms.latest_year)}
+        share = sum(population.get(a, 0.0) for a in touched) / total if total else None
+        rows.append((year, len(absent), ", ".join(f"{c} {reforms.name(c)}" for c in absent), share))
+    return pl.DataFrame(rows, schema={"year": pl.Int32, "codes": pl.Int64, "names": pl.String,
+                                      "population_share_today": pl.Float64}, orient="row")
 
 
 def missing_by_status(table: pl.DataFrame, structure: str) -> pl.DataFrame:

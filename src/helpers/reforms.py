@@ -8,10 +8,18 @@ A code with several new codes at one date was split; several old codes with one 
 backward (to_year < from_year) and returns the codes of the target structure the code's area belongs to.
 More than one successor means the area was split (forward) or is a merger of several target codes
 (backward): its figures cannot be assigned to one target without guessing.
+
+Restored borders. KLASS says which codes a split produced, not where the new border runs. When a sourced
+table (data/raw/reforms/restored_borders.csv, see `Restoration`) says that a code created by a split covers
+exactly the land of an earlier code — 1580 Haram (2024) = 1534 Haram (until 2019), which had merged into
+1507 Ålesund in 2020 — the split is resolved for land whose history is known: what lay inside 1534 goes to
+1580 only, what lay outside it (1504, 1523, 1529, 1546) to the other successor (1508) only, forward and
+backward. Figures of the merged code itself (1507, 2020–2023) still spread over both and stay split.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,6 +35,8 @@ KLASS_DIR = paths.RAW / "klass131"
 # the snapshot's name, and the name a live fetch (helpers.ssb) gives the same KLASS response
 CHANGE_FILES = ("changetables.json", "klass131_changes.json")
 FIRST_DATA_YEAR = 2007
+RESTORED_FILE = paths.RAW / "reforms" / "restored_borders.csv"
+RESTORED_COLUMNS = ("code", "valid_from", "same_area_as", "same_area_until", "source")
 
 
 def _read_json(path: Path) -> dict:
@@ -39,14 +49,28 @@ def _read_json(path: Path) -> dict:
                         "truncated — restore it from git or run `fetch`.") from None
 
 
+@dataclass(frozen=True)
+class Restoration:
+    """`code` (valid from `valid_from`, created by a split) covers exactly the land of `same_area_as` (valid
+    until `same_area_until`, then merged into the code that was later split)."""
+
+    code: str
+    valid_from: int
+    same_area_as: str
+    same_area_until: int
+    source: str = ""
+
+
 @dataclass(frozen=True, eq=False)
 class Reforms:
-    """Code changes (old_code, new_code, year, names) and the code list of the latest structure."""
+    """Code changes (old_code, new_code, year, names), the code list of the latest structure and the
+    sourced border restorations."""
 
     changes: pl.DataFrame
     latest_codes: frozenset[str]
     latest_year: int
     names: dict[str, str]
+    restorations: tuple[Restoration, ...] = ()
 
     @cached_property
     def _by_year(self) -> dict[int, list[tuple[str, str]]]:
@@ -112,12 +136,62 @@ class Reforms:
                 if from_year < change_year <= to_year:
                     step = self._forward[change_year]
                     current = frozenset(new for c in current for new in step.get(c, (c,)))
+                    current = self._resolve(code, from_year, change_year, current, forward=True)
         elif to_year < from_year:
             for change_year in reversed(self.change_years):
                 if to_year < change_year <= from_year:
                     step = self._backward[change_year]
                     current = frozenset(old for c in current for old in step.get(c, (c,)))
+                    current = self._resolve(code, from_year, change_year, current, forward=False)
         return current
+
+    def _resolve(self, code: str, from_year: int, change_year: int, current: frozenset[str], *, forward: bool
+                 ) -> frozenset[str]:
+        """`current` (the codes reached at `change_year`) narrowed by the restorations whose split (forward)
+        or merger (backward) happens at `change_year`, when the start area is known to lie inside or outside
+        the restored land (see module docstring)."""
+        for rest in self.restorations:
+            if forward:  # the split: the restored code, judged by where the start lay before the merger
+                applies = change_year == rest.valid_from and from_year <= rest.same_area_until
+                reached, known, check_year = rest.code, rest.same_area_as, rest.same_area_until
+                step = self._forward[change_year]
+            else:  # the merger, backward: the earlier code, judged by where the start lies after the split
+                applies = change_year == rest.same_area_until + 1 and from_year >= rest.valid_from
+                reached, known, check_year = rest.same_area_as, rest.code, rest.valid_from
+                step = self._backward[change_year]
+            if not applies or reached not in current:
+                continue
+            where = self.successors(code, from_year, check_year)
+            if where == {known}:  # wholly inside the restored land
+                current = (current - step.get(self._merged_into(rest), frozenset())) | {reached}
+            elif known not in where:  # wholly outside it
+                current = current - {reached}
+        return current
+
+    def _merged_into(self, rest: Restoration) -> str:
+        """The code `rest.same_area_as` merged into (checked by `check_restorations`)."""
+        return next(iter(self._forward[rest.same_area_until + 1][rest.same_area_as]))
+
+    def check_restorations(self) -> Reforms:
+        """`self` if every restoration matches the change list; DataError naming the row otherwise.
+
+        The earlier code must have merged wholly into one code, which kept its code until it was split
+        into the restored code and others.
+        """
+        for rest in self.restorations:
+            where = f"{RESTORED_FILE.name}: {rest.code} = {rest.same_area_as}"
+            merged = self._forward.get(rest.same_area_until + 1, {}).get(rest.same_area_as, frozenset())
+            if len(merged) != 1:
+                raise DataError(f"{where}: KLASS 131 has no merger of {rest.same_area_as} into one code on "
+                                f"1 January {rest.same_area_until + 1}; check the row against the change list.")
+            (host,) = merged
+            split = self._forward.get(rest.valid_from, {}).get(host, frozenset())
+            unchanged = all(host not in self._forward[y] for y in self.change_years
+                            if rest.same_area_until + 1 < y < rest.valid_from)
+            if rest.code not in split or len(split) < 2 or not unchanged:
+                raise DataError(f"{where}: KLASS 131 does not split {host} into {rest.code} and others on "
+                                f"1 January {rest.valid_from}; check the row against the change list.")
+        return self
 
     @lru_cache(maxsize=4096)  # noqa: B019
     def inverse(self, year: int, structure_year: int) -> dict[str, frozenset[str]]:
@@ -232,8 +306,29 @@ class Reforms:
         return code
 
 
-def load_reforms(directory: Path | None = None) -> Reforms:
-    """Read the KLASS 131 change list and the latest version file from the raw snapshot."""
+def read_restorations(path: Path | None = None) -> tuple[Restoration, ...]:
+    """The rows of restored_borders.csv (empty when the file does not exist)."""
+    path = Path(path) if path is not None else RESTORED_FILE
+    if not path.exists():
+        return ()
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(RESTORED_COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise DataError(f"{path}: columns {sorted(missing)} are missing; restore the file from git.")
+        try:
+            return tuple(
+                Restoration(row["code"].strip(), int(row["valid_from"]), row["same_area_as"].strip(),
+                            int(row["same_area_until"]), row["source"].strip())
+                for row in reader
+            )
+        except ValueError as exc:
+            raise DataError(f"{path}: years must be whole numbers ({exc}); restore the file from git.") from None
+
+
+def load_reforms(directory: Path | None = None, restored: Path | None = None) -> Reforms:
+    """Read the KLASS 131 change list and the latest version file from the raw snapshot, and the sourced
+    border restorations (`restored`, default data/raw/reforms/restored_borders.csv)."""
     directory = Path(directory) if directory is not None else KLASS_DIR
     changes_file = next((directory / n for n in CHANGE_FILES if (directory / n).exists()), directory / CHANGE_FILES[0])
     payload = _read_json(changes_file)
@@ -269,4 +364,6 @@ def load_reforms(directory: Path | None = None) -> Reforms:
             names[item["code"]] = item["name"]
         if year > latest_year:
             latest_year, latest_codes = year, frozenset(item["code"] for item in items)
-    return Reforms(changes=changes, latest_codes=latest_codes, latest_year=latest_year, names=names)
+    reforms = Reforms(changes=changes, latest_codes=latest_codes, latest_year=latest_year, names=names,
+                      restorations=read_restorations(restored))
+    return reforms.check_restorations()

@@ -33,7 +33,7 @@ STATUS_LABELS: dict[str, str] = {
     "-": "Null",
 }
 
-# Quality flags set by the project. A row may carry several, joined by ";".
+# Quality flags set by the project. A row may carry several: a sorted set joined by ";" (helpers.flags).
 FLAG_LABELS: dict[str, str] = {
     "outlier": "Usannsynlig verdi: robust år-til-år-test per kommune og indikator (se helpers.outliers)",
     "symbol_not_kept": "Tomt felt i panelet: SSBs symbol ble ikke tatt vare på av den som satte sammen filen",
@@ -44,6 +44,10 @@ FLAG_LABELS: dict[str, str] = {
     "no_population": "Ingen befolkning på disse grensene i øyeblikksbildet",
     "small_denominator": "Liten nevner (< 50): raten er usikker og rangeres ikke",
     "suppressed_input": "En inngangsverdi er skjult av SSB (små tall)",
+    "discontinued": "Serien er avsluttet: SSB publiserer ikke tallet etter seriens siste år (f.eks. brukere av "
+                    "hjemmetjenester 67–79 år bare til og med 2016)",
+    "not_started": "Serien var ikke startet: SSB publiserer tallet først fra seriens første år (f.eks. "
+                   "sykepleierårsverk fra 2015, langtidsopphold fra 2009)",
 }
 
 

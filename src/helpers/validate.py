@@ -1,7 +1,8 @@
 """Validate the tidy indicator table on every build; fail loudly with the offending rows.
 
 Checks: column types; four-digit kommune codes; unique keys (kommunenr, structure, year, indicator);
-value and status consistent (a missing value carries SSB's symbol, a present value none); years in
+value and status consistent (a missing value carries SSB's symbol, a present value none); flags a sorted
+set, and `outlier` only on rows with a value; years in
 range; indicator ids from the catalogue; codes valid for their year per KLASS 131 (as reported: valid
 in the report year; harmonised: valid in the structure year).
 """
@@ -12,6 +13,7 @@ import dataframely as dy
 import polars as pl
 
 from helpers.errors import DataError
+from helpers.flags import has_flag, sorted_flags
 from helpers.indicators import BY_ID
 from helpers.reforms import FIRST_DATA_YEAR, Reforms
 from helpers.schema import AS_REPORTED, STATUS_LABELS
@@ -37,6 +39,16 @@ class TidyIndicators(dy.Schema):
     def value_status_consistent(cls) -> pl.Expr:
         """A missing value has SSB's symbol; a present value has none."""
         return pl.col("value").is_null() == pl.col("status").is_not_null()
+
+    @dy.rule()
+    def flags_sorted_set(cls) -> pl.Expr:
+        """Flags are a sorted, de-duplicated `;`-joined set."""
+        return pl.col("flag").is_null() | (pl.col("flag") == sorted_flags(pl.col("flag")))
+
+    @dy.rule()
+    def outlier_has_value(cls) -> pl.Expr:
+        """Only a value that is there can be an outlier."""
+        return pl.col("value").is_not_null() | ~has_flag("outlier")
 
 
 def _codes_invalid_for_year(frame: pl.DataFrame, reforms: Reforms) -> pl.DataFrame:
