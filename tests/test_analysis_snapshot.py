@@ -109,3 +109,17 @@ def test_did_size_with_each_kommunes_own_matched_group(panel_2024, reforms):
         p_values += result.did.estimates["p_value"].drop_nulls().to_list()
     share = sum(p <= 0.05 for p in p_values) / len(p_values)
     assert refused <= 3 and len(p_values) > 400 and share <= 0.10
+
+
+def test_naboer_are_the_land_neighbours_on_the_panels_borders(panel_2024, panel_reported, reforms):
+    asker = analysis.select_group(panel_2024, "3203", "naboer", reforms=reforms, **MERGER)
+    assert asker.codes == ("3201", "3312")  # Drammen lies across the Drammensfjord: no land border
+    tromso = analysis.select_group(panel_2024, "5501", "naboer", reforms=reforms, reform_clean=False, **MERGER)
+    assert set(tromso.codes) == {"5532", "5534", "5536", "5538"}
+    # Bærum as it was in 2013: today's Asker (3203) was three kommuner then, and the map cannot say which of
+    # them border Bærum, so it is left out and named, not guessed
+    baerum = analysis.select_group(panel_reported, "0219", "naboer", reforms=reforms, **REPORT_2015)
+    assert {"0301", "0626"} <= set(baerum.codes) and not {"0220", "0627", "0628"} & set(baerum.codes)
+    assert baerum.unresolved_neighbours == ("3203",)
+    with pytest.raises(InputError, match="naboer"):  # 0220's own land is not whole 2024 kommuner
+        analysis.select_group(panel_reported, "0220", "naboer", reforms=reforms, **REPORT_2015)

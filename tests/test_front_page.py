@@ -25,8 +25,9 @@ def test_every_default_report_gets_a_title_in_words():
     titles = {e["name"]: front_page.report_title(e) for e in _entries()}
     kind, title = titles["asker_2012_2016"]
     assert kind == "Før og etter"
-    assert title.startswith("Asker (3203): mer eller mindre kapasitet fra 2012–2013 til 2015–2016?")
-    assert "lignende størrelse" in title
+    assert title.startswith("Asker (0220): mer eller mindre kapasitet fra 2012–2013 til 2015–2016?")
+    assert "lignet mest før endringen" in title
+    assert titles["asker_3203_2012_2016"][1].startswith("Asker (3203): mer eller mindre kapasitet fra 2012–2013")
     kind, title = titles["paastander_2015"]
     assert kind == "Påstander og løfter" and "Asker (0220)" in title and "årsrapport 2015" in title
     kind, title = titles["programsporing"]
@@ -42,7 +43,7 @@ def test_page_groups_reports_escapes_text_and_puts_details_last():
     page = front_page.render_front_page(entries, map_svg="<svg id='kart'></svg>")
     assert page.index("<svg id='kart'>") < page.index("<h2>Før og etter</h2>") < page.index("Tekniske detaljer")
     assert page.index("<h2>Påstander og løfter</h2>") < page.index("<h2>Datagrunnlaget</h2>")
-    assert '<a href="asker_2012_2016.html">Asker (3203): mer eller mindre kapasitet' in page
+    assert '<a href="asker_2012_2016.html">Asker (0220): mer eller mindre kapasitet' in page
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page and "Feil &lt;script&gt;" in page
     assert "<code>before</code> = [2012, 2013]" in page  # technical details, second
     assert front_page.render_front_page([], map_svg="").count("Ingen rapporter er kjørt") == 1

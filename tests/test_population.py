@@ -54,3 +54,10 @@ def test_the_historic_file_only_fills_gaps(reforms):
     assert set(changed["flag"].to_list()) <= {"no_population", "population_gap"}
     assert set(changed["source_new"].to_list()) == {HISTORIC_SOURCE}
     assert changed["value_new"].null_count() == 0
+
+
+def test_a_code_that_kept_its_number_through_a_merger_gets_no_figure_from_after_it(built_table):
+    # 5001 Trondheim took in Klæbu on 1.1.2020: its 1.1.2020 figure is not Trondheim's 2019 area
+    row = built_table.filter(pl.col("kommunenr") == "5001", pl.col("structure") == AS_REPORTED,
+                             pl.col("year") == 2019, pl.col("indicator") == "population_80plus")
+    assert row["value"][0] is None and row["flag"][0] == "no_population"

@@ -24,6 +24,7 @@ TEMPLATE = Path(__file__).with_name("templates") / "front_page.html"
 MAP_INDICATOR = "home_service_users_80plus_per_100_80plus"
 KINDS = ("Før og etter", "Påstander og løfter", "Datagrunnlaget", "Andre rapporter")
 COMPARISONS = {
+    "matched": "de kommunene som lignet mest før endringen",
     "similar_size": "kommuner av lignende størrelse",
     "all": "alle kommuner",
     "naboer": "nabokommunene",

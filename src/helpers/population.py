@@ -9,9 +9,10 @@ Two sources, in this order:
    valid spread over several 2024 areas: the compiler put the whole code into one area (e.g. 1507 Ålesund
    2020–2023, which held today's 1508 and 1580). Such figures are not used;
 2. where (1) gives nothing (`no_population`, `population_gap`): the code's own 1 January figure from SSB's
-   07459 per historic code (`ssb/befolkning_07459_1jan_2005_2022.csv`), e.g. 0220 Asker before 2020. A code
-   is there only for the 1 January dates it was in use, so 0220's 31.12.2019 denominator (1.1.2020, when
-   the code was gone) stays missing.
+   07459 per historic code (`ssb/befolkning_07459_1jan_2005_2022.csv`), e.g. 0220 Asker before 2020, when
+   the code on that date still had the same borders. A code is there only for the dates it was in use, so
+   0220's 31.12.2019 denominator (1.1.2020, when the code was gone) stays missing, and so does Trondheim's
+   (5001 kept its number but took in Klæbu on 1.1.2020).
 """
 
 from __future__ import annotations
@@ -56,6 +57,15 @@ def unreliable_area_years(reforms: Reforms, years: Iterable[int]) -> set[tuple[s
     return out
 
 
+def _same_borders(reforms: Reforms, code: str, code_year: int, jan1: int) -> bool:
+    """True when `code` on 1 January of `jan1` covers the same land as `code` in `code_year` (a code can keep
+    its number through a merger: 5001 Trondheim took in Klæbu on 1.1.2020)."""
+    if code not in reforms.valid_codes(min(jan1, reforms.latest_year)):
+        return False
+    first, last = sorted((code_year, min(jan1, reforms.latest_year)))
+    return not reforms.borders_changed(code, code_year, first, last)
+
+
 def population_rows(
     reforms: Reforms,
     area_population: pl.DataFrame,
@@ -93,7 +103,7 @@ def population_rows(
             status, flag = "..", ("population_gap" if jan1 in years_available else None)
         else:
             values = [sum(lookup[(area, jan1)][i] for area in areas) for i in range(len(POPULATION_INDICATORS))]
-        if flag is not None and (code, jan1) in own:
+        if flag is not None and (code, jan1) in own and _same_borders(reforms, code, code_year, jan1):
             values, status, flag, source = list(own[(code, jan1)]), None, None, HISTORIC_SOURCE
         for indicator, value in zip(POPULATION_INDICATORS, values, strict=True):
             rows.append((code, year, indicator, value, status if value is None else None, flag, source))

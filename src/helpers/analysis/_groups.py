@@ -14,7 +14,9 @@ Rules, in this order:
      Features the kommune lacks are dropped (the group says which were used);
    - `similar_size`: the `n` nearest in inhabitants 80+ alone (users 80+ where no population exists);
    - `all`: every candidate with data in both windows;
-   - `naboer`: the land neighbours (a function passed in);
+   - `naboer`: the kommuner sharing a land border (`helpers.neighbours`, from the 2024 map); for a code of
+     another structure, the neighbours of its land when that land is whole 2024 kommuner, mapped back onto
+     the panel's codes (otherwise refused: the map has no older borders);
    - `kostragruppe`: the kommune's KOSTRA group (a mapping passed in);
    - a sequence of codes.
 Ties are broken by kommunenr. The result holds numbers and codes only; `helpers.text` describes it.
@@ -23,7 +25,7 @@ Ties are broken by kommunenr. The result holds numbers and codes only; `helpers.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -31,6 +33,7 @@ import polars as pl
 from helpers.analysis._panel import Window, check_kommune_in_panel, check_panel, names, prepare
 from helpers.analysis._windows import slopes
 from helpers.errors import InputError
+from helpers.neighbours import TOPOLOGY_YEAR, land_neighbours, land_neighbours_via_2024
 from helpers.reforms import Reforms
 from helpers.schema import AS_REPORTED
 
@@ -41,8 +44,6 @@ SIZE_INDICATOR = "population_80plus"
 SIZE_MEASURES: tuple[str, ...] = (SIZE_INDICATOR, "home_service_users_80plus")
 MATCH_RATES: tuple[str, ...] = ("home_service_users_80plus_per_100_80plus", "care_24h_per_100_80plus")
 MIN_TREND_YEARS = 3
-#: Fallback when no neighbour function is given: Asker's land neighbours (2024 codes).
-ASKER_NEIGHBOURS: tuple[str, ...] = ("3201", "3312", "3301")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class ComparisonGroup:
     match_features: tuple[str, ...] = ()
     n_without_features: int = 0
     kostragruppe: str | None = None
+    unresolved_neighbours: tuple[str, ...] = ()
     names: Mapping[str, str] = field(default_factory=dict)
 
     def __iter__(self):
@@ -98,6 +100,26 @@ def codes_on_structure(reforms: Reforms, codes: Iterable[str], structure: str, y
             raise InputError(f"Ukjent kommunenummer / unknown kommune code {code!r} in the comparison group.")
         out.extend(c for c in sorted(reforms.successors(code, known, target_year)) if c not in out)
     return out
+
+
+def _neighbours(panel: pl.DataFrame, kommune: str, year: int, reforms: Reforms) -> tuple[list[str], list[str]]:
+    """The land neighbours of `kommune` as codes of the panel's structure, and the 2024 neighbours left out
+    because their land was several kommuner then (the map cannot tell which of them border)."""
+    structure = panel["structure"][0]
+    if structure == str(TOPOLOGY_YEAR):
+        return list(land_neighbours(kommune)), []
+    around = land_neighbours_via_2024(kommune, year, reforms)
+    if around is None:
+        raise InputError(
+            f"comparison='naboer' kan ikke brukes for {kommune} på strukturen {structure!r}: området er ikke hele "
+            f"{TOPOLOGY_YEAR}-kommuner, og kartet har ikke eldre grenser / its land is not a union of "
+            f"{TOPOLOGY_YEAR} kommuner; give the neighbours as a list of codes, or use another comparison."
+        )
+    kept, unresolved = [], []
+    for code in around:
+        then = codes_on_structure(reforms, [code], structure, year)
+        (kept if len(then) == 1 else unresolved).extend(then if len(then) == 1 else [code])
+    return [c for c in kept if c != kommune], unresolved
 
 
 def _with_data(panel: pl.DataFrame, indicators: Sequence[str] | None, before: Window, after: Window) -> set[str]:
@@ -181,7 +203,6 @@ def select_group(
     n: int = DEFAULT_N,
     reform_clean: bool = True,
     indicators: Sequence[str] | None = None,
-    neighbours: Callable[[str], Sequence[str]] | None = None,
     kostragruppe: Mapping[str, str] | None = None,
 ) -> ComparisonGroup:
     """The comparison group for `kommune` in `panel` (one structure); see the module docstring."""
@@ -203,8 +224,9 @@ def select_group(
                              f"panel: {', '.join(unknown)}.")
         pool, label = wanted, "list"
     elif how == "naboer":
-        found = neighbours(kommune) if neighbours is not None else ASKER_NEIGHBOURS
-        pool, label = [c for c in found if c in present and c != kommune], how
+        found, unresolved = _neighbours(panel, kommune, year, reforms)
+        extra["unresolved_neighbours"] = tuple(unresolved)
+        pool, label = [c for c in found if c in present], how
     elif how == "kostragruppe":
         if kostragruppe is None or kommune not in kostragruppe:
             raise InputError(

@@ -9,7 +9,7 @@ kommune in turn as if it were the treated one); the share with p ≤ 0.05 should
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -35,7 +35,6 @@ VARIANTS: tuple[tuple[str, str, int, bool], ...] = (
 
 def sensitivity(panel: pl.DataFrame, kommune: str, ids: Sequence[str], before: Window, after: Window, *,
                 pre_start: int, reforms: Reforms, report_group: ComparisonGroup,
-                neighbours: Callable[[str], Sequence[str]] | None = None,
                 kostragruppe: Mapping[str, str] | None = None) -> pl.DataFrame:
     """One row per group variant and indicator: n_group, difference, rank, n_units, p_value, at_floor.
 
@@ -45,7 +44,7 @@ def sensitivity(panel: pl.DataFrame, kommune: str, ids: Sequence[str], before: W
         try:
             groups.append((variant, select_group(
                 panel, kommune, how, before=before, after=after, pre_start=pre_start, reforms=reforms,
-                n=max(n, 1), reform_clean=clean, indicators=ids, neighbours=neighbours, kostragruppe=kostragruppe)))
+                n=max(n, 1), reform_clean=clean, indicators=ids, kostragruppe=kostragruppe)))
         except InputError:
             continue
         if groups[-1][1].codes == report_group.codes:

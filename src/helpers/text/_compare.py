@@ -143,7 +143,10 @@ def group_description(group: ComparisonGroup) -> str:
     elif group.how == "all":
         text = f"alle {n} andre kommuner med tall"
     elif group.how == "naboer":
-        text = f"nabokommunene ({_names(group.codes, group.names)})"
+        text = f"nabokommunene med felles landgrense ({_names(group.codes, group.names)})"
+        if group.unresolved_neighbours:
+            text += (f"; naboområder som var flere kommuner på disse grensene, er utelatt (2024-koder "
+                     f"{', '.join(group.unresolved_neighbours)})")
     elif group.how == "kostragruppe":
         text = f"KOSTRA-gruppe {group.kostragruppe} ({n} andre kommuner)"
     else:
