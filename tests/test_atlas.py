@@ -164,7 +164,7 @@ def _choose(browser: HeadlessChromium, select: str, code: str) -> None:
 
 
 @pytest.mark.browser
-def test_atlas_in_headless_chromium(atlas_page, built_table, capsys):
+def test_atlas_in_headless_chromium(atlas_page, built_table, capsys, tmp_path):
     if find_chromium() is None:
         pytest.skip("no Chromium installed (Debian: apt-get install chromium; .ci/run installs it)")
     try:
@@ -200,7 +200,9 @@ def test_atlas_in_headless_chromium(atlas_page, built_table, capsys):
         assert "Bærum" in legend and "Asker" in legend
         assert browser.evaluate("window.location.hash") == "#3201+3203"
         assert browser.console == [] or not any(line.startswith("exception") for line in browser.console)
-        browser.screenshot(paths.REPORTS / "utforsk.png")
+        browser.screenshot(tmp_path / "utforsk.png")
+        assert "Content-Security-Policy" in atlas_page.read_text(encoding="utf-8")
+        assert browser.violations == []
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import nbformat
 import polars as pl
 import pytest
 
-from helpers import export, runner
+from helpers import csp, export, runner
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 PARAMETERS = {"kommune": "3203", "factor": 3}
@@ -107,6 +107,27 @@ def test_static_export_has_svg_and_no_javascript(pages: dict[str, str]) -> None:
     assert page.count("<svg") >= 2
     assert "oms-vega-bundle" not in page and "vegaEmbed" not in page
     assert "oms-chart-spec" not in page
+
+
+def _policy(page: str) -> str:
+    found = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert found, "no content security policy"
+    assert "<script" not in page[:found.start()], "the policy must come before the first script"
+    return found.group(1)
+
+
+@pytest.mark.notebook
+def test_every_page_carries_a_policy_that_allows_only_its_own_scripts(pages: dict[str, str],
+                                                                     tmp_path: Path) -> None:
+    interactive = _policy(pages["first"])
+    allowed = re.findall(r"'sha256-[^']+'", interactive)
+    assert allowed == [csp.script_hash(text) for text in csp.inline_scripts(pages["first"])]
+    assert len(allowed) == 2  # the Vega bundle and the embed call
+    for policy in (interactive, _policy(pages["static"]), _policy(runner.write_index(tmp_path).read_text())):
+        assert "default-src 'none'" in policy and "connect-src 'none'" in policy and "frame-src 'none'" in policy
+        assert "unsafe-eval" not in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "script-src 'none'" in _policy(pages["static"])
+    assert '"ast":true' in pages["first"]  # Vega's CSP-safe expression interpreter
 
 
 def test_chart_spec_from_altair_html_and_mimetype_outputs() -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from helpers import charts, paths
+from helpers import charts, csp, paths
 from helpers import indicators as catalogue
 from helpers.atomic import atomic_write_text
 
@@ -505,6 +505,7 @@ def atlas_html(data: dict[str, Any], default: str = DEFAULT_KOMMUNE) -> str:
         absent = ", ".join(catalogue.get(i).display for i in data["missing"])
         notes.append(f"Ikke med fordi datagrunnlaget mangler tall: {absent}.")
     options = {
+        **csp.VEGA_EMBED_OPTIONS,
         "renderer": "svg", "actions": False, "formatLocale": charts.NORWEGIAN_LOCALE["number"],
         "timeFormatLocale": charts.NORWEGIAN_LOCALE["time"],
     }
@@ -521,7 +522,7 @@ def atlas_html(data: dict[str, Any], default: str = DEFAULT_KOMMUNE) -> str:
         if page.count(token) != 1:
             raise RuntimeError(f"atlas template: expected one {token}")
         page = page.replace(token, text)
-    return page
+    return csp.with_policy(page)  # no network, only the page's own scripts (helpers.csp)
 
 
 def render_atlas(

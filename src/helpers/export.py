@@ -25,23 +25,29 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from helpers import csp
 from helpers.atomic import atomic_path, atomic_write_text
 
 VEGALITE_MIMETYPE = re.compile(r"^application/vnd\.vegalite\.v(\d+)(?:\.\d+)*\+json$")
 ALTAIR_DIV = re.compile(r'<div id="altair-viz-[0-9a-f]+"')
 ALTAIR_CALL = "(function(spec, embedOpt){"
 BUNDLE_MARKER = "<!--oms:vega-bundle-->"
+EMBED_MARKER = "<!--oms:vega-embed-->"
+CSP_MARKER = "<!--oms:csp-->"
 HIDDEN_CELL_TAGS = ("remove-cell", "remove_cell", "skjul")
 # Norwegian number format (d3-format has no nb-NO locale); dates use d3-time-format's nb-NO.
 NB_FORMAT_LOCALE = {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", " kr"]}
 EMBED_OPTIONS = {
+    **csp.VEGA_EMBED_OPTIONS,  # Vega's CSP-safe expression interpreter, no `new Function` (see helpers.csp)
     "renderer": "svg",
     "actions": {"export": True, "source": False, "compiled": False, "editor": False},
 }
 
 TEMPLATE = r"""
 {%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js -%}
+<!--oms:csp-->
+{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
@@ -103,10 +109,8 @@ ingen (notatbokens standardverdier)
 {%- endfor %}
 </table>
 </footer>
-{%- if resources.oms.embed_js %}
-<script type="text/javascript">
-{{ resources.oms.embed_js }}
-</script>
+{%- if resources.oms.vega_js %}
+<!--oms:vega-embed-->
 {%- endif %}
 {{ super() }}
 {%- endblock body_footer -%}
@@ -159,18 +163,19 @@ def vega_bundle() -> str:
     """Vega + Vega-Lite + Vega-Embed as one script (vl-convert's bundle), cached on disk by version.
 
     Building the bundle takes a few seconds, so it is kept in the cache folder, keyed by the
-    vl-convert version; the bundle defines `vegaEmbed`, `vega` and `vegaLite` on `window`.
+    vl-convert version; the bundle defines `vegaEmbed` on `window` (its `vega` and `vegaLite` are null),
+    and helpers.csp's wrapper follows it, so that charts draw under the pages' content security policy.
     """
     target = cache_dir() / f"vega-bundle-vl-convert-{version('vl-convert-python')}.js"
     if target.exists():
-        return target.read_text(encoding="utf-8")
+        return target.read_text(encoding="utf-8") + csp.VEGA_EMBED_WRAPPER
     import vl_convert
 
     # Wrapped in a function so its top-level names stay out of the page's global scope.
     script = "(function () {\n" + vl_convert.javascript_bundle() + "\n})();"
     script = script.replace("</script", "<\\/script").replace("<!--", "<\\!--")
     atomic_write_text(target, script)
-    return script
+    return script + csp.VEGA_EMBED_WRAPPER
 
 
 def write_page(target: Path | str, text: str) -> Path:
@@ -338,14 +343,17 @@ def export_html(nb: Any, context: ReportContext, static: bool = False) -> str:
         "inputs": sorted(context.inputs.items()),
         "versions": sorted(context.versions.items()),
         "vega_js": interactive,
-        "embed_js": EMBED_JS % {"options": json_for_script(options)} if interactive else "",
     }
     body, _ = exporter.from_notebook_node(prepared, resources={"oms": oms, "metadata": {"name": title}})
+    # The scripts go in after nbconvert's HTML clean-up (BeautifulSoup), so the 1 MB bundle is not re-parsed
+    # and their text is exactly what the content security policy's hashes allow.
+    scripts = []
     if interactive:
-        # Inserted after nbconvert's HTML clean-up (BeautifulSoup) so the 1 MB bundle is not re-parsed.
-        script = f'<script type="text/javascript" id="oms-vega-bundle">\n{vega_bundle()}\n</script>'
-        body = body.replace(BUNDLE_MARKER, script, 1)
-    return body
+        bundle, embed = f"\n{vega_bundle()}\n", "\n" + EMBED_JS % {"options": json_for_script(options)} + "\n"
+        body = body.replace(BUNDLE_MARKER, f'<script type="text/javascript" id="oms-vega-bundle">{bundle}</script>', 1)
+        body = body.replace(EMBED_MARKER, f'<script type="text/javascript">{embed}</script>', 1)
+        scripts = [bundle, embed]
+    return body.replace(CSP_MARKER, csp.meta(scripts), 1)
 
 
 @functools.cache
@@ -429,4 +437,5 @@ def render_index(entries: list[dict[str, Any]]) -> str:
             f'<td class="{html.escape(status)}">{html.escape(status)}{detail}</td>'
             f"<td>{html.escape(entry.get('run_time', ''))}</td></tr>"
         )
-    return INDEX_TEMPLATE.format(rows="\n".join(rows), generated=html.escape(run_timestamp()))
+    page = INDEX_TEMPLATE.format(rows="\n".join(rows), generated=html.escape(run_timestamp()))
+    return csp.with_policy(page, scripts=())
