@@ -26,3 +26,22 @@ def copy_raw(tmp: Path) -> Path:
     target = tmp / "raw"
     shutil.copytree(paths.RAW, target, ignore=shutil.ignore_patterns("live"))
     return target
+
+
+def accept_change(raw: Path, relative: str) -> None:
+    """Give a changed file of a copied snapshot its new sha256 in the copy's manifest (as if it had been added
+    properly), so that a test reaches the reader behind the manifest check."""
+    import csv
+    import io
+
+    from helpers.manifest import MANIFEST_COLUMNS, read_manifest, sha256_file
+
+    rows = read_manifest(raw / "MANIFEST.csv")
+    for row in rows:
+        if row["file"] == relative:
+            row["sha256"] = sha256_file(raw / relative)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    (raw / "MANIFEST.csv").write_text(buffer.getvalue(), encoding="utf-8")

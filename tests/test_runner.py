@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from helpers import cli, reportsets, runner
-from helpers.errors import InputError
+from helpers.errors import DataError, InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 
@@ -40,6 +40,18 @@ def write_sets(root: Path, entries: list[dict]) -> Path:
     path = root / "reports.yml"
     path.write_text(yaml.safe_dump(entries, sort_keys=False), encoding="utf-8")
     return path
+
+
+def add_raw_file(root: Path, name: str, data: bytes) -> str:
+    """A file in the project's data/raw with its manifest row; returns its sha256."""
+    from helpers.manifest import sha256_file
+
+    raw = root / "data" / "raw"
+    (raw / name).write_bytes(data)
+    digest = sha256_file(raw / name)
+    with (raw / "MANIFEST.csv").open("a", encoding="utf-8") as manifest:
+        manifest.write(f"{name},test,,a test file,2026-01-01,{digest},CC BY 4.0\n")
+    return digest
 
 
 def entry(name: str, notebook: str = "simple", **parameters: object) -> dict:
@@ -189,10 +201,12 @@ def test_unchanged_runs_are_skipped_until_something_changes(project: Path, pool,
 
     assert not must_run(sets)
     assert must_run([reportsets.ReportSet("a", "notebooks/simple.ipynb", "a.html", {"value": 2})])
-    (project / "data" / "raw" / "extra").mkdir()
-    (project / "data" / "raw" / "extra" / "MANIFEST.csv").write_text("new manifest\n")
+    raw = project / "data" / "raw"
+    manifest = (raw / "MANIFEST.csv").read_text()
+    add_raw_file(project, "extra.csv", b"a,b\n1,2\n")
     assert must_run(sets)
-    shutil.rmtree(project / "data" / "raw" / "extra")
+    (raw / "extra.csv").unlink()
+    (raw / "MANIFEST.csv").write_text(manifest)
     notebook = project / "notebooks" / "simple.ipynb"
     notebook.write_bytes(notebook.read_bytes() + b"\n")
     assert must_run(sets)
@@ -206,6 +220,18 @@ def test_unchanged_runs_are_skipped_until_something_changes(project: Path, pool,
     assert [r.status for r in forced] == ["ok"]
     # Same inputs and SOURCE_DATE_EPOCH: the rerun writes the same bytes.
     assert (reports / "a.html").read_bytes() == html
+
+
+def test_the_footer_lists_the_verified_raw_files_and_a_damaged_one_stops_the_batch(project: Path) -> None:
+    digest = add_raw_file(project, "tall.csv", b"kommunenr,verdi\n3203,1\n")
+    sets = [reportsets.ReportSet("a", "notebooks/simple.ipynb", "a.html", {"value": 1})]
+    reports = project / "reports"
+    inputs = runner.plan(sets, project, reports).jobs[0].context.inputs
+    assert inputs["data/raw/tall.csv"] == digest
+    assert not any(name.endswith("MANIFEST.csv") for name in inputs)
+    (project / "data" / "raw" / "tall.csv").write_bytes(b"kommunenr,verdi\n3203,2\n")
+    with pytest.raises(DataError, match=r"tall.csv: sha256 .* differs"):
+        runner.plan(sets, project, reports)
 
 
 def test_versions_change_the_fingerprint() -> None:

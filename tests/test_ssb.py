@@ -19,7 +19,7 @@ import pytest
 
 from helpers import ssb
 from helpers.errors import FetchError, InputError
-from helpers.manifest import MANIFEST_COLUMNS, SSB_LICENCE, read_manifest, verify_manifest
+from helpers.manifest import MANIFEST_COLUMNS, SSB_LICENCE, read_manifest, verify_manifest, verify_raw
 
 FIXTURES = Path(__file__).parent / "fixtures" / "http"
 PX = "/api/pxwebapi/v2"
@@ -270,6 +270,9 @@ def test_fetch_saves_bytes_and_manifest_in_a_new_folder(server: FakeSsb, fake_ti
 
     rows = {row["file"]: row for row in read_manifest(folder / "MANIFEST.csv")}
     assert verify_manifest(folder / "MANIFEST.csv") == []
+    # The build's own check passes for the new folder: every file it wrote has its manifest row.
+    verified = verify_raw(folder)
+    assert sorted(verified) == sorted(rows) and verified["12209_data.json"] == rows["12209_data.json"]["sha256"]
     assert rows["12209_data.json"]["sha256"] == sha(fixture("ssb_12209_v2_response.json"))
     assert rows["klass131_version_1710.json"]["sha256"] == sha(fixture("klass131_version_1710.json"))
     assert all(row["licence"] == SSB_LICENCE and row["retrieved"] == "2026-04-01T12:00:00Z"

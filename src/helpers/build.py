@@ -1,8 +1,9 @@
 """Build data/processed/indicators.parquet: every raw source read, flagged, harmonised and validated.
 
 The table holds the rows `as_reported` (each figure on the borders of the code it was reported under)
-and the rows harmonised to one structure year (default 2024). Written atomically, with a small
-`build_info.json` beside it (inputs and their sha256, structure year, row counts).
+and the rows harmonised to one structure year (default 2024). Every raw file is checked against
+data/raw/MANIFEST.csv (and a fetch folder against its own) before anything is read. Written atomically,
+with a small `build_info.json` beside it (the verified inputs and their sha256, structure year, row counts).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from helpers.errors import InputError
 from helpers.harmonise import harmonise_counts, harmonise_levels, mapping_for_years, mapping_from_structure
 from helpers.indicators import BY_ID
 from helpers.live import read_live_run, require_live_run
-from helpers.manifest import sha256_file
+from helpers.manifest import verify_raw
 from helpers.outliers import flag_outliers
 from helpers.panel import panel_as_reported, population_by_area, read_hours, read_panel
 from helpers.population import AREA_YEAR, population_rows
@@ -151,9 +152,11 @@ def build_indicators(
     raw = Path(raw) if raw is not None else paths.RAW
     out = Path(out) if out is not None else paths.INDICATORS_PARQUET
     started = time.perf_counter()
-    live, notes, klass_dir = None, [], raw / "klass131"
+    live, notes, klass_dir, run = None, [], raw / "klass131", None
     if source == "ssb":
         run = require_live_run(raw)
+    verified = verify_raw(raw, run)  # before anything reads data/raw: DataError naming each bad file
+    if run is not None:
         live, notes = read_live_run(run)
         if (run / "klass131_changes.json").exists():
             klass_dir = run
@@ -162,16 +165,15 @@ def build_indicators(
     table = validate(assemble(reforms, raw, structure_year, live), reforms)
     with atomic_path(out) as tmp:
         table.write_parquet(tmp)
-    inputs = {str(p.relative_to(raw)): sha256_file(p) for p in sorted(raw.rglob("*")) if p.is_file()
-              and p.suffix in (".json", ".csv") and "live" not in p.parts}
     info = {
         "structure_year": structure_year,
         "source": source,
+        "live_run": None if run is None else run.relative_to(raw).as_posix(),
         "rows": table.height,
         "live_rows": 0 if live is None else live.height,
         "live_notes": notes,
         "seconds": round(time.perf_counter() - started, 3),
-        "inputs": inputs,
+        "inputs": verified,
     }
     atomic_write_text(out.with_name("build_info.json"), json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     return table

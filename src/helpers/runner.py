@@ -9,9 +9,10 @@
   start kernels at the same time (papermill#511, "ZMQError: Address already in use").
 - A per-run timeout kills the kernel; a kernel that dies is retried once; a failed run never stops the
   others; the result of each run is a `RunResult` (ok, failed or skipped, with seconds).
-- Incremental: a run whose notebook bytes, parameters, input sha256s (data/processed/indicators.parquet,
-  data/raw/**/MANIFEST.csv), package versions and helpers source are unchanged since its last successful
-  run is skipped (`force=True` overrides). State lives in reports/.state/<name>.json.
+- Incremental: a run whose notebook bytes, parameters, input sha256s (data/processed/indicators.parquet and
+  every raw file, verified against its manifest before the batch starts), package versions and helpers
+  source are unchanged since its last successful run is skipped (`force=True` overrides). State lives in
+  reports/.state/<name>.json. The report's footer lists the same inputs with their sha256.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 
 from helpers import export, paths
 from helpers.atomic import atomic_write_text
-from helpers.manifest import sha256_file
+from helpers.manifest import sha256_file, verify_raw
 from helpers.reportsets import ReportSet, check_notebooks_exist
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
@@ -227,16 +228,25 @@ def run_job(job: RunJob) -> RunResult:
 # ---------------------------------------------------------------- inputs and state
 
 
-def input_files(root: Path) -> list[Path]:
-    """The data files whose sha256 decides whether a report is up to date."""
-    files = sorted((root / "data" / "raw").rglob("MANIFEST.csv"))
-    parquet = root / "data" / "processed" / "indicators.parquet"
-    return [parquet, *files] if parquet.exists() else files
+def built_live_run(root: Path) -> Path | None:
+    """The fetch folder the processed table was built from (build_info.json), or None for the snapshot."""
+    try:
+        info = json.loads((root / "data" / "processed" / "build_info.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    run = info.get("live_run") if isinstance(info, dict) else None
+    return root / "data" / "raw" / run if isinstance(run, str) and run else None
 
 
 def input_hashes(root: Path) -> dict[str, str]:
-    """{path relative to the root: sha256} of the input files."""
-    return {path.relative_to(root).as_posix(): sha256_file(path) for path in input_files(root)}
+    """{path relative to the root: sha256} of what the reports read: the processed table and every raw file,
+    each verified against its manifest first (DataError naming the file when one does not match)."""
+    raw = verify_raw(root / "data" / "raw", built_live_run(root))
+    hashes = {f"data/raw/{name}": digest for name, digest in raw.items()}
+    parquet = root / "data" / "processed" / "indicators.parquet"
+    if parquet.exists():
+        hashes["data/processed/indicators.parquet"] = sha256_file(parquet)
+    return hashes
 
 
 def package_versions() -> dict[str, str]:
