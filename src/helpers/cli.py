@@ -1,7 +1,8 @@
 """Command line: `python -m helpers` (or `omsorgskapasitet`) fetch | build | report | list | atlas | lab.
 
-Every OmsorgError is shown as one line on stderr with exit code 2 (no traceback); `report` exits 1 when
-any run failed.
+Every OmsorgError is shown as one line on stderr with exit code 2 (no traceback; a table that belongs to the
+message, such as failed validation rows, follows on its own lines); `report` exits 1 when any run failed.
+Ctrl-C, SIGTERM and SIGHUP stop a command cleanly with one line and exit code 128 + the signal's number.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from helpers import paths, reportsets
 from helpers.errors import InputError, OmsorgError
+from helpers.processes import exit_code, stop_on_signals
 
 DEFAULT_BEFORE, DEFAULT_AFTER = "2018-2019", "2021-2022"
 REPORTS_FILE_HELP = "parameter sets (default: reports.yml at the project root)"
@@ -177,20 +179,27 @@ def cmd_lab(argv: list[str]) -> int:
 COMMANDS = {"fetch": cmd_fetch, "build": cmd_build, "report": cmd_report, "list": cmd_list, "atlas": cmd_atlas}
 
 
+def error_text(exc: BaseException) -> str:
+    """`omsorgskapasitet: <first line, whitespace collapsed>`, then any further lines (tables) as they are."""
+    first, *rest = str(exc).splitlines() or [""]
+    return "\n".join([f"omsorgskapasitet: {' '.join(first.split())}", *(line.rstrip() for line in rest)])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+    """Entry point; returns the exit code (2 for a wrong input, 128 + signal number when interrupted)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv[:1] == ["lab"]:  # everything after `lab` belongs to helpers.lab's own parser
             return cmd_lab(argv[1:])
+        stop_on_signals()  # SIGTERM/SIGHUP stop like Ctrl-C: runs interrupted, nothing half-written
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except OmsorgError as exc:
-        print(f"omsorgskapasitet: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(error_text(exc), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("omsorgskapasitet: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"omsorgskapasitet: {exc if str(exc).startswith('interrupted') else 'interrupted'}", file=sys.stderr)
+        return exit_code(exc)
 
 
 if __name__ == "__main__":
