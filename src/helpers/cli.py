@@ -47,11 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--every-kommune", action="store_true",
                        help="the before/after report for every kommune of --structure")
     report.add_argument("--before", metavar="YEARS",
-                        help=f"years before, e.g. 2012-2013 (default {DEFAULT_BEFORE})")
+                        help=f"years before: one year or FIRST-LAST, e.g. 2012 or 2012-2014 (default {DEFAULT_BEFORE})")
     report.add_argument("--after", metavar="YEARS",
-                        help=f"years after, e.g. 2015-2016 (default {DEFAULT_AFTER})")
+                        help=f"years after: one year or FIRST-LAST, e.g. 2016-2017 (default {DEFAULT_AFTER})")
     report.add_argument("--structure", default=reportsets.DEFAULT_STRUCTURE, help="kommune structure (2024)")
-    report.add_argument("--comparison", default=reportsets.DEFAULT_COMPARISON, help="comparison group")
+    report.add_argument("--comparison", default=reportsets.DEFAULT_COMPARISON,
+                        help="comparison group: similar_size, all, naboer, kostragruppe, or kommune codes "
+                             "separated by commas, e.g. 3201,3024")
     report.add_argument("--workers", type=int, default=None, help="parallel runs (default: CPU count)")
     report.add_argument("--timeout", type=float, default=None, help="seconds per run (default 900)")
     report.add_argument("--force", action="store_true", help="run even when nothing changed")
@@ -101,10 +103,11 @@ def _selected_sets(args: argparse.Namespace) -> list[reportsets.ReportSet]:
     """The parameter sets the report options ask for."""
     if (args.before or args.after) and not (args.kommune or args.every_kommune):
         raise InputError("--before/--after go with --kommune or --every-kommune.")
+    comparison = reportsets.parse_comparison(args.comparison)
     if args.kommune:
-        return [reportsets.before_after_set(args.kommune, *_years(args), args.structure, args.comparison)]
+        return [reportsets.before_after_set(args.kommune, *_years(args), args.structure, comparison)]
     if args.every_kommune:
-        sets, left_out = reportsets.every_kommune_sets(*_years(args), args.structure, args.comparison)
+        sets, left_out = reportsets.every_kommune_sets(*_years(args), args.structure, comparison)
         for code, reason in sorted(left_out.items()):
             print(f"skipped kommune {code}: {reason}, outside the chosen years", file=sys.stderr)
         return sets
