@@ -16,7 +16,7 @@ import polars as pl
 
 from helpers import jsonstat, paths
 from helpers.atomic import atomic_path, atomic_write_text
-from helpers.errors import InputError
+from helpers.errors import DataError, InputError
 from helpers.harmonise import harmonise_counts, harmonise_levels, mapping_for_years, mapping_from_structure
 from helpers.indicators import BY_ID
 from helpers.live import read_live_run, require_live_run
@@ -179,6 +179,21 @@ def build_indicators(
     return table
 
 
+def unreadable(path: Path, exc: BaseException) -> DataError:
+    """The error for a processed table that cannot be read: it is generated, so rebuilding fixes it."""
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return DataError(f"{path}: cannot be read ({first}); it is damaged or incomplete — rebuild it with "
+                     "`python -m helpers build`.")
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """A processed parquet table; DataError naming it and what to do when it is damaged."""
+    try:
+        return pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise unreadable(path, exc) from None
+
+
 def load_indicators(path: Path | None = None, *, build_if_missing: bool = True) -> pl.DataFrame:
     """The processed indicator table, built from the snapshot first if it does not exist."""
     path = Path(path) if path is not None else paths.INDICATORS_PARQUET
@@ -186,7 +201,7 @@ def load_indicators(path: Path | None = None, *, build_if_missing: bool = True) 
         if not build_if_missing:
             raise InputError(f"{path} does not exist; run `python -m helpers build` first.")
         return build_indicators(out=path)
-    return pl.read_parquet(path)
+    return read_table(path)
 
 
 def table_for_structure(structure: str, path: Path | None = None) -> pl.DataFrame:
@@ -197,5 +212,5 @@ def table_for_structure(structure: str, path: Path | None = None) -> pl.DataFram
         return table
     other = (Path(path) if path is not None else paths.INDICATORS_PARQUET).with_name(f"indicators_{structure}.parquet")
     if other.exists():
-        return pl.read_parquet(other)
+        return read_table(other)
     return build_indicators(structure_year=int(structure), out=other)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="comparison group: similar_size, all, naboer, kostragruppe, or kommune codes "
                              "separated by commas, e.g. 3201,3024")
     report.add_argument("--workers", type=int, default=None, help="parallel runs (default: CPU count)")
-    report.add_argument("--timeout", type=float, default=None, help="seconds per run (default 900)")
+    report.add_argument("--timeout", type=float, default=None, help="seconds per run, more than 0 (default 900)")
     report.add_argument("--force", action="store_true", help="run even when nothing changed")
     report.add_argument("--static", action="store_true", help="charts as inline SVG, no JavaScript")
     report.add_argument("--reports-file", type=Path, default=None, help=REPORTS_FILE_HELP)
@@ -129,10 +131,14 @@ def _dask_executor(address: str) -> object:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Render the selected reports; print a summary; exit 1 when any failed."""
-    from helpers import runner
+    from helpers import export, runner
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}.")
+    if args.timeout is not None and not 0 < args.timeout <= threading.TIMEOUT_MAX:  # NaN fails too
+        raise InputError(f"--timeout must be a positive number of seconds (default {runner.DEFAULT_TIMEOUT:g}), "
+                         f"got {args.timeout:g}.")
+    export.run_timestamp()  # a bad SOURCE_DATE_EPOCH stops the batch before it starts
     sets = _selected_sets(args)
     executor = _dask_executor(args.dask) if args.dask else None
     results = runner.run_batch(
@@ -141,7 +147,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         executor=executor,  # type: ignore[arg-type]
         force=args.force,
         static=args.static,
-        timeout=args.timeout or runner.DEFAULT_TIMEOUT,
+        timeout=runner.DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
     )
     print(runner.summary_table(results))
     if args.all:
@@ -163,11 +169,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def writable_file(option: str, path: Path) -> Path:
+    """`path` if a file can be written there (its folder is created); InputError naming `option` otherwise."""
+    if path.is_dir():
+        raise InputError(f"{option} {path}: is a folder; give a file name such as {path / 'utforsk.html'}.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot write there ({exc.strerror or exc}); choose a path in a "
+                         "folder you can write to.") from None
+    return path
+
+
 def cmd_atlas(args: argparse.Namespace) -> int:
     """Write the offline atlas page where a reader picks any kommune."""
     from helpers import atlas
 
-    out = atlas.render_atlas(out=args.out or paths.project_root() / "reports" / "utforsk.html")
+    out = writable_file("--out", args.out or paths.project_root() / "reports" / "utforsk.html")
+    out = atlas.render_atlas(out=out)
     print(f"atlas: {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
 
@@ -199,6 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except OmsorgError as exc:
         print(error_text(exc), file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, permission denied... on a file no check foresaw
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"omsorgskapasitet: {where}{exc.strerror or exc}; check that the disk has room and the path is "
+              "writable.", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         print(f"omsorgskapasitet: {exc if str(exc).startswith('interrupted') else 'interrupted'}", file=sys.stderr)

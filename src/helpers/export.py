@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import html
@@ -27,6 +28,7 @@ from typing import Any
 
 from helpers import csp
 from helpers.atomic import atomic_path, atomic_write_text
+from helpers.errors import InputError
 
 VEGALITE_MIMETYPE = re.compile(r"^application/vnd\.vegalite\.v(\d+)(?:\.\d+)*\+json$")
 ALTAIR_DIV = re.compile(r'<div id="altair-viz-[0-9a-f]+"')
@@ -146,9 +148,18 @@ class ReportContext:
 
 
 def run_timestamp() -> str:
-    """Now in UTC to the second, or SOURCE_DATE_EPOCH's time when set (reproducible builds)."""
+    """Now in UTC to the second, or SOURCE_DATE_EPOCH's time when set (reproducible builds); InputError when
+    SOURCE_DATE_EPOCH is not a whole number of seconds since 1970 (the reproducible-builds.org format)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    if not epoch:
+        return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        if not epoch.isascii() or not epoch.isdigit():
+            raise ValueError(epoch)
+        moment = datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds since 1970-01-01; unset "
+                         "it, or set it like SOURCE_DATE_EPOCH=$(git log -1 --format=%ct).") from None
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -174,7 +185,8 @@ def vega_bundle() -> str:
     # Wrapped in a function so its top-level names stay out of the page's global scope.
     script = "(function () {\n" + vl_convert.javascript_bundle() + "\n})();"
     script = script.replace("</script", "<\\/script").replace("<!--", "<\\!--")
-    atomic_write_text(target, script)
+    with contextlib.suppress(OSError):  # no writable cache folder: build it again next time
+        atomic_write_text(target, script)
     return script + csp.VEGA_EMBED_WRAPPER
 
 

@@ -204,6 +204,8 @@ def kommuner(structure: str = DEFAULT_STRUCTURE, root: Path | None = None) -> li
     """Distinct kommune numbers of a structure in data/processed/indicators.parquet."""
     import polars as pl
 
+    from helpers.build import unreadable
+
     parquet = (root or paths.project_root()) / "data" / "processed" / "indicators.parquet"
     if not parquet.exists():
         raise InputError(f"{parquet}: not found; run `python -m helpers build` first.")
@@ -215,7 +217,7 @@ def kommuner(structure: str = DEFAULT_STRUCTURE, root: Path | None = None) -> li
             .collect()
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"{parquet}: cannot read kommune numbers: {' '.join(str(exc).split())}") from exc
+        raise unreadable(parquet, exc) from None
     numbers = frame["kommunenr"].to_list()
     if not numbers:
         raise DataError(f"{parquet}: no kommune with structure == {structure!r}.")
@@ -227,13 +229,20 @@ def kommuner_without_data(structure: str, first: int, last: int, root: Path | No
     split by a reform, flagged before it), with their years with data: the report would refuse them."""
     import polars as pl
 
+    from helpers.build import unreadable
+
     parquet = (root or paths.project_root()) / "data" / "processed" / "indicators.parquet"
-    spans = (
-        pl.scan_parquet(parquet)
-        .filter(pl.col("structure") == structure, pl.col("value").is_not_null())
-        .group_by("kommunenr").agg(pl.col("year").min().alias("first"), pl.col("year").max().alias("last"))
-        .collect()
-    )
+    if not parquet.exists():
+        raise InputError(f"{parquet}: not found; run `python -m helpers build` first.")
+    try:
+        spans = (
+            pl.scan_parquet(parquet)
+            .filter(pl.col("structure") == structure, pl.col("value").is_not_null())
+            .group_by("kommunenr").agg(pl.col("year").min().alias("first"), pl.col("year").max().alias("last"))
+            .collect()
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise unreadable(parquet, exc) from None
     return {
         code: f"tall bare for {a}–{b}"
         for code, a, b in spans.iter_rows() if a > first or b < last
