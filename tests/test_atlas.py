@@ -241,6 +241,12 @@ def test_exploration_notebook_runs_with_defaults(processed, tmp_path):
 
 
 @pytest.mark.notebook
+@pytest.mark.parametrize("code", ["３２０３", "٣٢٠٣"])
+def test_exploration_parameters_refuse_digits_other_than_0_to_9(code):
+    with pytest.raises(InputError, match="invalid kommune code"):
+        atlas.check_parameters([code], ["home_service_users"], "2024")
+
+
 def test_exploration_notebook_stops_on_a_bad_kommune_with_one_message(processed, tmp_path):
     import papermill as pm
 

@@ -46,6 +46,15 @@ def test_provenance_lives_inside_the_repository():
         assert "shared/" not in text and "SOURCES.md" not in text, row["file"]
 
 
+def test_tests_write_nothing_into_the_reports_folder():
+    """Screenshots and pages of tests go to pytest's temporary folders, not the user's reports/."""
+    for test in sorted((paths.ROOT / "tests").glob("*.py")):
+        if test.name == "test_project_rules.py":
+            continue
+        text = test.read_text(encoding="utf-8")
+        assert "paths.REPORTS" not in text and 'project_root() / "reports"' not in text, test.name
+
+
 def _normalise(requirement: str) -> tuple[str, str]:
     name, version = requirement.split("==")
     return re.sub(r"[-_.]+", "-", name.strip().lower()), version.strip()

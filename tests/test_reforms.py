@@ -46,3 +46,10 @@ def test_unknown_kommune_code_is_a_clear_error(reforms):
     with pytest.raises(InputError, match="unknown kommune code '9876'"):
         reforms.check_code("9876")
     assert reforms.check_code("220") == "0220"
+
+
+@pytest.mark.parametrize("code", ["３２０３", "２２０", "٣٢٠٣", "32０3"])
+def test_digits_other_than_0_to_9_are_refused_as_such(reforms, code):
+    """Fullwidth and other Unicode digits pass str.isdigit() and int(); they were padded to e.g. '0２２０'."""
+    with pytest.raises(InputError, match=f"invalid kommune code {code!r}: write it with the digits 0-9"):
+        reforms.check_code(code)

@@ -7,7 +7,6 @@ project in a temporary folder, and follows its process tree through /proc.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import alive, descendants, reap, wait_until
 
 pytestmark = [
     pytest.mark.notebook,
@@ -26,38 +26,6 @@ pytestmark = [
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 MANIFEST = "file,source,ssb_tables,description,retrieved,sha256,licence\n"
-
-
-def _parents() -> dict[int, int]:
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    return parents
-
-
-def descendants(pid: int) -> set[int]:
-    parents, found, frontier = _parents(), set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pids: set[int]) -> set[int]:
-    """The processes of `pids` that still run (zombies count as gone)."""
-    running = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state not in ("Z", "X"):
-            running.add(pid)
-    return running
 
 
 def kernels(pids: set[int]) -> set[int]:
@@ -69,21 +37,6 @@ def kernels(pids: set[int]) -> set[int]:
         except OSError:
             continue
     return found
-
-
-def reap(pids: set[int]) -> None:
-    """Kill what a failed test would otherwise leave running."""
-    for pid in alive(pids):
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def wait_until(condition, timeout: float = 90.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture

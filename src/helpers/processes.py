@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -82,6 +82,19 @@ def die_with_parent(parent_pid: int) -> None:
         _watch_parent(parent_pid)
     if os.getppid() != parent_pid:  # the parent died before the death signal was armed
         os._exit(1)
+
+
+def parent_death_signal(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A `preexec_fn` for subprocess.Popen that makes the child get `signum` when this process dies (Linux;
+    None elsewhere). Only for processes without threads that fork: the function runs between fork and exec."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def arm() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+
+    return arm
 
 
 def pid_alive(pid: int) -> bool:
