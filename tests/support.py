@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -91,6 +93,27 @@ def reap(pids: set[int]) -> None:
     for pid in alive(pids):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def owned(process: subprocess.Popen) -> Iterator[set[int]]:
+    """A set for the test to fill with `process`'s descendants; the process and whatever of them still runs
+    are killed when the block ends, however it ends."""
+    tree: set[int] = set()
+    try:
+        yield tree
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        reap(tree)
+
+
+def signal_and_wait(process: subprocess.Popen, signum: int, tree: set[int], timeout: float = 15.0) -> None:
+    """Send `signum` to `process`, wait for it to end, then for every process of `tree`."""
+    process.send_signal(signum)
+    process.wait(timeout=30)
+    wait_until(lambda: not alive(tree), timeout=timeout, what=f"{sorted(alive(tree))} to end")
 
 
 def wait_until(condition, timeout: float = 90.0, what: str = "") -> None:

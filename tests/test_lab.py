@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from support import alive, descendants, reap, wait_until
+from support import descendants, owned, signal_and_wait, wait_until
 
 from helpers import lab
 from helpers.errors import InputError
@@ -147,15 +147,8 @@ def test_jupyterlab_stops_when_helpers_lab_is_stopped(signum: int) -> None:
     """`helpers lab` used to leave JupyterLab running on SIGTERM or SIGHUP (here a stand-in for JupyterLab,
     so the test does not wait for a real server)."""
     command = subprocess.Popen([sys.executable, "-c", FAKE_LAB])
-    children: set[int] = set()
-    try:
+    with owned(command) as children:
         wait_until(lambda: bool(descendants(command.pid)), timeout=30, what="the stand-in JupyterLab")
-        children = descendants(command.pid)
+        children |= descendants(command.pid)
         time.sleep(0.5)  # past start-up, into process.wait()
-        command.send_signal(signum)
-        command.wait(timeout=30)
-        wait_until(lambda: not alive(children), timeout=10, what=f"JupyterLab {alive(children)} to stop")
-    finally:
-        if command.poll() is None:
-            command.kill()
-        reap(children)
+        signal_and_wait(command, signum, children, timeout=10)

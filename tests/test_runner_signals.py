@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import alive, descendants, reap, wait_until
+from support import alive, descendants, owned, signal_and_wait, wait_until
 
 pytestmark = [
     pytest.mark.notebook,
@@ -70,17 +70,11 @@ def stray_files(reports: Path) -> list[str]:
 
 
 def test_a_killed_main_process_takes_its_workers_and_kernels_with_it(project: Path) -> None:
-    batch, tree = start_batch(project, "slow1", "slow2"), set()
-    try:
+    batch = start_batch(project, "slow1", "slow2")
+    with owned(batch) as tree:
         wait_until(lambda: len(kernels(descendants(batch.pid))) == 2, what="two kernels running")
-        tree = descendants(batch.pid)  # the workers, their kernels and multiprocessing's resource tracker
-        batch.kill()
-        batch.wait(timeout=10)
-        wait_until(lambda: not alive(tree), timeout=15, what=f"the orphans {alive(tree)} to end")
-    finally:
-        if batch.poll() is None:
-            batch.kill()
-        reap(tree)
+        tree |= descendants(batch.pid)  # the workers, their kernels and multiprocessing's resource tracker
+        signal_and_wait(batch, signal.SIGKILL, tree)
     time.sleep(1)
     assert not (project / "reports" / "slow1.html").exists() and not (project / "reports" / ".state").exists()
 
@@ -88,11 +82,11 @@ def test_a_killed_main_process_takes_its_workers_and_kernels_with_it(project: Pa
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_signal_stops_the_batch_promptly_and_the_next_run_resumes(project: Path, signum: int) -> None:
     reports = project / "reports"
-    batch, tree = start_batch(project, "q1", "q2", "slow1", "slow2"), set()
-    try:
+    batch = start_batch(project, "q1", "q2", "slow1", "slow2")
+    with owned(batch) as tree:
         wait_until(lambda: (reports / ".state" / "q2.json").exists() and (reports / ".state" / "q1.json").exists()
                    and len(kernels(descendants(batch.pid))) == 2, what="q1 and q2 done, slow1 and slow2 running")
-        tree = descendants(batch.pid)
+        tree |= descendants(batch.pid)
         started = time.monotonic()
         if signum == signal.SIGINT:
             os.killpg(batch.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground process group
@@ -101,10 +95,6 @@ def test_a_signal_stops_the_batch_promptly_and_the_next_run_resumes(project: Pat
         _, err = batch.communicate(timeout=60)
         seconds = time.monotonic() - started
         wait_until(lambda: not alive(tree), timeout=10, what="workers and kernels to end")
-    finally:
-        if batch.poll() is None:
-            batch.kill()
-        reap(tree)
     assert batch.returncode == 128 + signum
     assert seconds < 15, f"took {seconds:.1f} s to stop"
     assert "Traceback" not in err
@@ -125,10 +115,10 @@ def test_a_signal_stops_the_batch_promptly_and_the_next_run_resumes(project: Pat
 
 
 def test_a_second_batch_in_the_same_folder_exits_with_a_message(project: Path) -> None:
-    first, tree = start_batch(project, "slow1"), set()
-    try:
+    first = start_batch(project, "slow1")
+    with owned(first) as tree:
         wait_until(lambda: len(kernels(descendants(first.pid))) == 1, what="the first batch's kernel")
-        tree = descendants(first.pid)
+        tree |= descendants(first.pid)
         second = start_batch(project, "q1")
         _, err = second.communicate(timeout=60)
         assert second.returncode == 2
@@ -136,8 +126,5 @@ def test_a_second_batch_in_the_same_folder_exits_with_a_message(project: Path) -
                               f"(pid {first.pid}, started ")
         assert "wait for it to finish" in err and err.count("\n") == 1
         assert first.poll() is None  # the first batch goes on
-    finally:
-        first.send_signal(signal.SIGTERM)
-        first.communicate(timeout=60)
-        reap(tree)
+        signal_and_wait(first, signal.SIGTERM, tree)
     assert not (project / "reports" / "q1.html").exists()
