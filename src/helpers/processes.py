@@ -8,6 +8,8 @@ at a time writes a folder.
   multiprocessing's resource tracker exits when the last process holding its pipe is gone.
 - `stop_on_signals()`: SIGTERM and SIGHUP raise `Interrupted` in the main thread, like Ctrl-C raises
   KeyboardInterrupt, so `finally` blocks run and the exit code can be 128 + the signal's number.
+- `signals_as_requests()`: for a block that waits on many things (the report batch), signals are counted
+  and checked between waits instead of raised wherever the main thread happens to be.
 - `exclusive(folder)`: holds `folder/.lock` (an advisory `flock`, released by the kernel even on SIGKILL)
   for a block; a second holder gets `BusyError` naming the first one's process id.
 """
@@ -60,6 +62,39 @@ def stop_on_signals(signums: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) 
     for signum in signums:
         with contextlib.suppress(ValueError, OSError):
             signal.signal(signum, _raise_interrupted)
+
+
+class StopRequests:
+    """Signals received while a block runs, counted instead of raised (see `signals_as_requests`)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.count = 0
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.signum = self.signum or signum
+        self.count += 1
+
+
+@contextlib.contextmanager
+def signals_as_requests(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+                        ) -> Iterator[StopRequests]:
+    """While the block runs, `signums` only set a request that the code checks at safe points: an exception
+    raised by a signal handler inside concurrent.futures' waits can leave its locks held (a hang, seen in
+    tests). Outside the main thread, nothing changes (signals go to the main thread anyway)."""
+    requests = StopRequests()
+    if threading.current_thread() is not threading.main_thread():
+        yield requests
+        return
+    previous = {}
+    for signum in signums:
+        with contextlib.suppress(ValueError, OSError):
+            previous[signum] = signal.signal(signum, requests)
+    try:
+        yield requests
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:

@@ -27,8 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
-from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor, as_completed
-from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -38,7 +37,7 @@ from typing import Any
 from helpers import export, paths
 from helpers.atomic import atomic_write_text, remove_stale
 from helpers.manifest import sha256_file, verify_raw
-from helpers.processes import Interrupted, exclusive
+from helpers.processes import Interrupted, StopRequests, exclusive, signals_as_requests
 from helpers.reportsets import ReportSet, check_notebooks_exist
 from helpers.worker import (  # noqa: F401  (part of this module's interface)
     DEFAULT_TIMEOUT,
@@ -60,6 +59,8 @@ EXECUTED_DIR = ".executed"
 VERSION_PACKAGES = ("polars", "altair", "papermill", "nbconvert", "vl-convert-python")
 STOP_GRACE = 20.0
 """Seconds the runs in progress get to stop after Ctrl-C/SIGTERM before their worker processes are killed."""
+POLL = 0.2
+"""Seconds between looks at whether a stop was asked for, while waiting for runs."""
 
 
 class BatchInterrupted(Interrupted):
@@ -241,23 +242,26 @@ def _workers(pool: Executor) -> list[Any]:
     return list((getattr(pool, "_processes", None) or {}).values())
 
 
-def _stop_pool(pool: ProcessPoolExecutor, futures: dict[Future[RunResult], RunJob], record: Any) -> None:
+def _stop_pool(pool: ProcessPoolExecutor, futures: dict[Future[RunResult], RunJob], record: Any,
+               stop: StopRequests) -> None:
     """Stop a pool's runs: SIGTERM makes each worker kill its kernel; record the runs that still finish
     within STOP_GRACE; then kill the workers that have not exited (a second Ctrl-C skips the wait)."""
     processes = _workers(pool)
     for process in processes:
         with contextlib.suppress(ProcessLookupError, OSError):
             os.kill(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE
-    with contextlib.suppress(FuturesTimeout, KeyboardInterrupt):
-        for future in as_completed(futures, timeout=STOP_GRACE):
+    deadline, seen = time.monotonic() + STOP_GRACE, stop.count
+    remaining = {future for future in futures if not future.done()}
+    while remaining and time.monotonic() < deadline and stop.count == seen:
+        done, remaining = wait(remaining, timeout=POLL, return_when=FIRST_COMPLETED)
+        for future in done:
             result = _outcome(future, futures[future])
             if not result.worker_died:
                 record(result)
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.join(max(deadline - time.monotonic(), 0.1))
+    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
+        if stop.count == seen:
+            process.join(max(deadline - time.monotonic(), 0.1))
         if process.is_alive():
             process.kill()
 
@@ -380,41 +384,41 @@ def run_batch(
             _record(reports_dir, work.sets[result.name], work.fingerprints[result.name], result, work.run_time)
             bar.update(1)
 
-        try:
-            _run_rounds(work.jobs, record, executor, workers)
-        except KeyboardInterrupt as exc:
-            bar.close()
-            write_index(reports_dir)
-            finished = sum(result.status != SKIPPED for result in results.values())
-            raise BatchInterrupted(getattr(exc, "signum", signal.SIGINT), finished,
-                                   len(work.jobs) - finished) from None
+        with signals_as_requests() as stop:
+            _run_rounds(work.jobs, record, executor, workers, stop)
         bar.close()
         write_index(reports_dir)
+        if stop.signum is not None:
+            finished = sum(result.status != SKIPPED for result in results.values())
+            raise BatchInterrupted(stop.signum, finished, len(work.jobs) - finished)
         return [results[name] for name in work.sets]
 
 
-def _run_rounds(jobs: list[RunJob], record: Any, executor: Executor | None, workers: int | None) -> None:
+def _run_rounds(jobs: list[RunJob], record: Any, executor: Executor | None, workers: int | None,
+                stop: StopRequests) -> None:
     """Run the jobs, recording each result as it arrives; a second round only for runs lost with a crashed
-    worker process. On KeyboardInterrupt: cancel what has not started, stop what runs, record what finished
-    within STOP_GRACE, then re-raise."""
+    worker process. When a stop is requested (Ctrl-C, SIGTERM): cancel what has not started, stop what runs,
+    record what finishes within STOP_GRACE, and return."""
     own, pending = executor is None, jobs
     for final in (False, True):
         pool = make_pool(min(workers or default_workers(), len(pending))) if own else executor
         futures = {pool.submit(run_job, job): job for job in pending}
-        lost: set[str] = set()
+        remaining, lost = set(futures), set()
         try:
-            for future in as_completed(futures):
-                result = _outcome(future, futures[future])
-                if result.worker_died and own and not final:
-                    lost.add(result.name)
-                else:
-                    record(result)
-        except KeyboardInterrupt:
-            for future in futures:
-                future.cancel()
-            if own:
-                _stop_pool(pool, futures, record)
-            raise
+            while remaining and stop.signum is None:
+                done, remaining = wait(remaining, timeout=POLL, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = _outcome(future, futures[future])
+                    if result.worker_died and own and not final:
+                        lost.add(result.name)
+                    else:
+                        record(result)
+            if stop.signum is not None:
+                for future in remaining:
+                    future.cancel()
+                if own:
+                    _stop_pool(pool, futures, record, stop)
+                return
         finally:
             if own:
                 pool.shutdown(wait=True, cancel_futures=True)
