@@ -170,4 +170,5 @@ def exclusive(folder: Path, what: str = "batch") -> Iterator[None]:
         try:
             yield
         finally:
+            handle.truncate(0)  # no holder any more
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -145,7 +145,7 @@ def _kernel_manager_class(watch: _KernelWatch, ipc_dir: str, env: dict[str, str]
     return RunKernelManager
 
 
-def _first_cell_start(nb: Any) -> datetime | None:
+def first_cell_start(nb: Any) -> datetime | None:
     """When papermill started the first cell (the kernel was up by then)."""
     for cell in nb.cells:
         start = cell.get("metadata", {}).get("papermill", {}).get("start_time")
@@ -197,7 +197,7 @@ def _execute(job: RunJob) -> tuple[Any, float]:
             if partial.exists() and not (watch.interrupted or _STOPPING.is_set()):
                 os.replace(partial, executed)  # the executed notebook, failed or not, for reading afterwards
             partial.unlink(missing_ok=True)
-    first = _first_cell_start(nb)
+    first = first_cell_start(nb)
     return nb, (first - begun).total_seconds() if first else 0.0
 
 
