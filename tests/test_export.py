@@ -179,4 +179,8 @@ def test_index_lists_reports_with_parameters_status_and_link(tmp_path: Path) -> 
     assert "<code>kommune</code> = 3203" in page and "<code>before</code> = [2012, 2013]" in page
     assert 'class="ok">ok' in page and 'class="feilet">feilet' in page and "ValueError: nei" in page
     assert "b&lt;x&gt;" in page and 'href="b.html"' not in page
+    assert page.count("(siden er fra en tidligere kjøring)") == 0
+    (reports / "b.html").write_text("<html></html>")  # a failed run next to the page of an earlier one
+    page = runner.write_index(reports).read_text(encoding="utf-8")
+    assert page.count("(siden er fra en tidligere kjøring)") == 1
     assert (reports / "index.html").stat().st_mode & 0o044 == 0o044  # readable when published

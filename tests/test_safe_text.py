@@ -125,3 +125,15 @@ def test_no_break_spaces_in_norwegian_numbers_survive() -> None:
 
 def test_escape_html() -> None:
     assert escape_html('<a href="x">\'') == "&lt;a href=&quot;x&quot;&gt;&#x27;"
+
+
+def test_tables_show_names_notes_and_reasons_as_text() -> None:
+    """Table cells and headers from data files (kommune names, notes, reasons, source titles) are escaped."""
+    import polars as pl
+
+    from helpers.tables import display_table
+
+    frame = pl.DataFrame({"<b>kolonne</b>": ["<img src=x onerror=alert(1)>"], "merknad": ["[x](javascript:1)"]})
+    parsed = parse(display_table(frame)._repr_html_())
+    assert {tag for tag, _ in parsed.tags} == {"table", "thead", "tr", "th", "tbody", "td"}
+    assert "<img src=x onerror=alert(1)>" in parsed.text and "<b>kolonne</b>" in parsed.text

@@ -438,6 +438,8 @@ def render_index(entries: list[dict[str, Any]]) -> str:
         link = name
         if entry.get("html_exists"):
             link = f'<a href="{html.escape(entry["output"])}">{name}</a>'
+            if entry.get("status") != "ok":  # the page is what an earlier, successful run left
+                link += "<br><small>(siden er fra en tidligere kjøring)</small>"
         parameters = "<br>".join(
             f"<code>{html.escape(key)}</code> = {html.escape(_format_value(value))}"
             for key, value in entry.get("parameters", {}).items()
