@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from helpers import paths, reportsets, runner
+from helpers import paths, reportsets, runner, worker
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "notebooks" / "charts.ipynb"
 SAMPLE_KOMMUNER = ["0301", "1103", "3203", "4601", "5001", "1804", "3105", "4204", "3301", "1506"]
@@ -69,7 +69,7 @@ def run_commands(sets: list[reportsets.ReportSet], root: Path, out: Path) -> tup
                         "--output-dir", str(out), str(executed)], check=True, capture_output=True)
         t2 = time.perf_counter()
         nb = nbformat.read(executed, as_version=4)
-        first = runner._first_cell_start(nb)
+        first = worker.first_cell_start(nb)
         end = max((datetime.fromisoformat(c.metadata["papermill"]["end_time"]) for c in nb.cells
                    if c.get("metadata", {}).get("papermill", {}).get("end_time")), default=None)
         meta = nb.metadata.get("papermill", {})

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -43,3 +49,93 @@ def start_chromium(width: int = 1280):
         browser.close()
         pytest.skip(f"Chromium would not start here: {exc}")
     return browser
+
+
+def accept_change(raw: Path, relative: str) -> None:
+    """Give a changed file of a copied snapshot its new sha256 in the copy's manifest (as if it had been added
+    properly), so that a test reaches the reader behind the manifest check."""
+    import csv
+    import io
+
+    from helpers.manifest import MANIFEST_COLUMNS, read_manifest, sha256_file
+
+    rows = read_manifest(raw / "MANIFEST.csv")
+    for row in rows:
+        if row["file"] == relative:
+            row["sha256"] = sha256_file(raw / relative)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    (raw / "MANIFEST.csv").write_text(buffer.getvalue(), encoding="utf-8")
+
+
+# ---------------------------------------------------------------- following processes through /proc (Linux)
+
+
+def _parents() -> dict[int, int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return parents
+
+
+def descendants(pid: int) -> set[int]:
+    parents, found, frontier = _parents(), set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """The processes of `pids` that still run (zombies count as gone)."""
+    running = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X"):
+            running.add(pid)
+    return running
+
+
+def reap(pids: set[int]) -> None:
+    """Kill what a failed test would otherwise leave running."""
+    for pid in alive(pids):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def owned(process: subprocess.Popen) -> Iterator[set[int]]:
+    """A set for the test to fill with `process`'s descendants; the process and whatever of them still runs
+    are killed when the block ends, however it ends."""
+    tree: set[int] = set()
+    try:
+        yield tree
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        reap(tree)
+
+
+def signal_and_wait(process: subprocess.Popen, signum: int, tree: set[int], timeout: float = 15.0) -> None:
+    """Send `signum` to `process`, wait for it to end, then for every process of `tree`."""
+    process.send_signal(signum)
+    process.wait(timeout=30)
+    wait_until(lambda: not alive(tree), timeout=timeout, what=f"{sorted(alive(tree))} to end")
+
+
+def wait_until(condition, timeout: float = 90.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)

@@ -258,7 +258,7 @@ def _click_on_map(browser: HeadlessChromium, code: str) -> str:
 
 
 @pytest.mark.browser
-def test_atlas_in_headless_chromium(atlas_page, built_table, capsys):
+def test_atlas_in_headless_chromium(atlas_page, built_table, capsys, tmp_path):
     with start_chromium(width=1280) as browser:
         browser.open(atlas_page.as_uri() + "#3203", ready="window.atlasReady || window.atlasError")
         assert browser.evaluate("window.atlasError || ''") == ""
@@ -306,7 +306,9 @@ def test_atlas_in_headless_chromium(atlas_page, built_table, capsys):
         assert "Haram" in legend and "Asker" in legend
         assert browser.evaluate("window.location.hash") == "#1580+3203"
         assert [line for line in browser.console if line.startswith("exception")] == []
-        browser.screenshot(paths.REPORTS / "utforsk.png")
+        browser.screenshot(tmp_path / "utforsk.png")
+        assert "Content-Security-Policy" in atlas_page.read_text(encoding="utf-8")
+        assert browser.violations == []
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -345,6 +347,12 @@ def test_exploration_notebook_runs_with_defaults(processed, tmp_path):
 
 
 @pytest.mark.notebook
+@pytest.mark.parametrize("code", ["３２０３", "٣٢٠٣"])
+def test_exploration_parameters_refuse_digits_other_than_0_to_9(code):
+    with pytest.raises(InputError, match="invalid kommune code"):
+        atlas.check_parameters([code], ["home_service_users"], "2024")
+
+
 def test_exploration_notebook_stops_on_a_bad_kommune_with_one_message(processed, tmp_path):
     import papermill as pm
 

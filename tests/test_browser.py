@@ -1,14 +1,18 @@
-"""A rendered report in headless Chromium, offline: every chart draws, tooltips work, no request leaves.
+"""A rendered report in headless Chromium, offline: every chart draws, tooltips work, no request leaves;
+a claims file full of injection attempts renders through notebook 03 as text, and nothing of it runs.
 
 Uses helpers.browser.HeadlessChromium (DevTools protocol over websocket-client; fresh profile, page
-emulated offline, every host name resolving to nothing). Saves a screenshot to reports/browser_check.png.
+emulated offline, every host name resolving to nothing). Screenshots go to pytest's temporary folder.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 import pytest
+import yaml
 
 from helpers import export, paths, runner
 
@@ -52,7 +56,7 @@ def report_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(job.html_path)
 
 
-def test_charts_render_offline_with_tooltips(report_page: Path) -> None:
+def test_charts_render_offline_with_tooltips(report_page: Path, tmp_path: Path) -> None:
     from helpers.browser import HeadlessChromium
 
     with HeadlessChromium(str(CHROMIUM), width=1100) as browser:
@@ -62,7 +66,133 @@ def test_charts_render_offline_with_tooltips(report_page: Path) -> None:
         x, y = browser.evaluate(FIRST_BAR_CENTRE)
         browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
         assert "verdi" in browser.wait_for(VISIBLE_TOOLTIP, timeout=10)
-        browser.screenshot(paths.project_root() / "reports" / "browser_check.png")
+        browser.screenshot(tmp_path / "browser_check.png")
         assert browser.requests and browser.requests[0].startswith("file:")
         assert browser.external_requests() == []
         assert [line for line in browser.console if line.startswith("exception")] == []
+        # Under the page's content security policy (no 'unsafe-eval': Vega's expression interpreter).
+        assert "Content-Security-Policy" in report_page.read_text(encoding="utf-8")
+        assert browser.violations == []
+
+
+# ---------------------------------------------------------------- injection through a claims file
+
+MARK = "omsPwned"
+ATTEMPTS = (
+    f"<script>window.{MARK}='script'</script>",
+    f"<img src=x onerror=\"window.{MARK}='img'\">",
+    '<iframe src="https://example.org/ramme"></iframe>',
+    f"[klikk](javascript:window.{MARK}='link')",
+    "![sporing](http://example.org/sporing.png)",
+    "<https://example.org/autolenke>",
+    f"<svg onload=\"window.{MARK}='svg'\"></svg>",
+    f'<a href="javascript:window.{MARK}=1">lenke</a>',
+    '<meta http-equiv="refresh" content="0;url=https://example.org/">',
+    '<link rel="stylesheet" href="https://example.org/stil.css">',
+    "<style>@import url(https://example.org/import.css);</style>",
+    f"$<img src=y onerror=\"window.{MARK}='math'\">$",
+    '<form action="https://example.org/"><button>send</button></form>',
+    '<object data="https://example.org/objekt"></object>',
+)
+PAYLOAD = " ".join(ATTEMPTS)
+# Fields whose values are codes, dates, numbers or choices (the loader checks them); everything else in a
+# claims file is prose a user writes, and gets every attempt appended.
+STRUCTURED = {"schema_version", "id", "kommune", "structure", "period", "value", "kind", "indicator", "expected",
+              "measure", "size", "direction", "claim_type", "quantified", "unit", "topic", "item", "kommunenummer",
+              "year",
+              "file"}
+
+
+def _poison(node: Any, key: str = "") -> Any:
+    if isinstance(node, dict):
+        return {k: _poison(v, k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_poison(v, key) for v in node]
+    if isinstance(node, str) and key not in STRUCTURED:
+        return f"{node} {PAYLOAD}"
+    return node
+
+
+@pytest.fixture(scope="module")
+def poisoned_page(built_table: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Notebook 03 run on a copy of the real claims file with every prose field full of injection attempts."""
+    from helpers.analysis import claims
+
+    tmp = tmp_path_factory.mktemp("injection")
+    (tmp / "processed").mkdir()
+    built_table.write_parquet(tmp / "processed" / "indicators.parquet")
+    original = yaml.safe_load((paths.RAW / "claims" / "arsrapport_2015.yml").read_text(encoding="utf-8"))
+    claims_file = tmp / "paastander.yml"
+    claims_file.write_text(yaml.safe_dump(_poison(original), allow_unicode=True), encoding="utf-8")
+    claims.load_claims(claims_file)  # the loader accepts it: prose may hold anything
+    notebook = paths.NOTEBOOKS / "03_paastander.ipynb"
+    parameters = {"claims_file": str(claims_file)}
+    context = export.ReportContext(name="injection", notebook=str(notebook), parameters=parameters,
+                                   versions=runner.package_versions())
+    job = runner.RunJob(name="injection", notebook=str(notebook), parameters=parameters,
+                        html_path=str(tmp / "injection.html"), executed_path=str(tmp / "injection.ipynb"),
+                        cwd=str(paths.NOTEBOOKS), context=context, timeout=300,
+                        env={"OMSORGSKAPASITET_PROCESSED": str(tmp / "processed")})
+    result = runner.run_job(job)
+    assert result.status == "ok", result.error
+    return Path(job.html_path)
+
+
+ELEMENTS_FROM_THE_ATTEMPTS = (
+    "(() => ({"
+    " iframes: document.querySelectorAll('iframe, object, embed, form:not(.vega-bindings), link,"
+    " meta[http-equiv=refresh]').length,"
+    " images: [...document.images].filter(i => !i.src.startsWith('data:')).length,"
+    " svgHandlers: document.querySelectorAll('[onload], [onerror], [onclick]').length,"
+    " scriptLinks: [...document.querySelectorAll('a[href]')].filter(a => /^javascript:/i.test(a.href)).length,"
+    " externalLinks: [...document.querySelectorAll('a[href]')].filter(a => /^https?:/i.test(a.href)).length,"
+    " scripts: [...document.scripts].filter(s => !/json/.test(s.type)).length,"
+    " shown: (document.body.innerText.match(/<script>window\\.omsPwned/g) || []).length,"
+    "}))()"
+)
+
+
+def test_injection_attempts_in_a_claims_file_render_as_text(poisoned_page: Path, tmp_path: Path) -> None:
+    from helpers.browser import BrowserError, HeadlessChromium
+
+    with HeadlessChromium(str(CHROMIUM), width=1100) as browser:
+        browser.open(poisoned_page.as_uri())
+        try:
+            drawn = browser.wait_for("document.querySelectorAll('.oms-chart svg').length >= 2", timeout=30)
+        except BrowserError:
+            drawn = False
+        found = browser.evaluate(ELEMENTS_FROM_THE_ATTEMPTS)
+        browser.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        ran = browser.evaluate(f"window.{MARK} === undefined ? '' : String(window.{MARK})")
+        url = browser.evaluate("location.href")
+        browser.screenshot(tmp_path / "injection.png")
+        assert ran == "", f"an injected script ran: {ran}"
+        assert browser.external_requests() == []
+        assert url == poisoned_page.as_uri()  # no meta refresh took the page away
+        # Nothing of the attempts became an element; only the page's own two scripts exist.
+        assert found["iframes"] == found["images"] == found["svgHandlers"] == found["scriptLinks"] == 0
+        assert found["externalLinks"] == 0 and found["scripts"] == 2
+        # ... and the attempts are on the page as text (title, every claim's paraphrase and reasons).
+        assert found["shown"] >= 10
+        assert browser.violations == []
+        assert drawn, "the charts did not render"
+
+
+
+INLINE_CSV = (
+    "(async () => { const div = document.createElement('div'); document.body.appendChild(div);"
+    " const spec = {data: {name: 'tabell', values: 'navn,verdi,tom\\r\\n\"Bø, i \"\"Telemark\"\"\",1.5,\\nÅs,2,x\\n',"
+    " format: {type: 'csv'}}, mark: 'point', encoding: {x: {field: 'verdi', type: 'quantitative'}}};"
+    " const result = await vegaEmbed(div, spec, {ast: true, actions: false});"
+    " return result.view.data('tabell').map(d => [d.navn, d.verdi, d.tom]); })()"
+)
+
+
+def test_inline_csv_data_is_read_without_eval(report_page: Path) -> None:
+    """d3-dsv builds CSV rows with `new Function`; helpers.csp's wrapper hands Vega JSON rows instead."""
+    from helpers.browser import HeadlessChromium
+
+    with HeadlessChromium(str(CHROMIUM)) as browser:
+        browser.open(report_page.as_uri())
+        assert browser.evaluate(INLINE_CSV) == [['Bø, i "Telemark"', "1.5", ""], ["Ås", "2", "x"]]
+        assert browser.violations == []

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
-from support import copy_raw, value_of
+from support import accept_change, copy_raw, value_of
 
 from helpers.build import build_indicators
 from helpers.errors import DataError, InputError
+from helpers.manifest import sha256_file
 from helpers.reconcile import reconcile_share_80plus
 from helpers.validate import validate
 
@@ -107,20 +110,62 @@ def test_corrupt_jsonstat_file_is_a_clear_error_and_leaves_no_file(tmp_path):
     raw = copy_raw(tmp_path)
     target = raw / "ssb" / "ssb_12209_v2_response.json"
     target.write_bytes(target.read_bytes()[:1000])
+    accept_change(raw, "ssb/ssb_12209_v2_response.json")
     out = tmp_path / "processed" / "indicators.parquet"
     with pytest.raises(DataError, match=r"ssb_12209_v2_response\.json: not valid JSON"):
         build_indicators(out=out, raw=raw)
     assert not out.exists() and list(out.parent.glob("*")) == []
 
 
-def test_truncated_panel_fails_validation_and_leaves_no_file(tmp_path):
+# ---------------------------------------------------------------- the snapshot is checked before every build
+
+PANEL = "ssb/paneldata_2007_2025_bred.csv"
+
+
+def _truncate_at_a_line_break(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b"\n", 0, len(data) * 3 // 4) + 1])
+
+
+def _change_one_digit(path):
+    """Oslo's 2007 home-service users 16473 -> 16474 (a figure, not a code: the table would still validate)."""
+    data = path.read_bytes()
+    assert data.count(b',2007,5659,2782,8032,16473,') == 1
+    path.write_bytes(data.replace(b',2007,5659,2782,8032,16473,', b',2007,5659,2782,8032,16474,'))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda raw: _truncate_at_a_line_break(raw / PANEL), rf"{PANEL}: sha256 [0-9a-f]{{64}} differs"),
+        (lambda raw: _change_one_digit(raw / PANEL), rf"{PANEL}: sha256 [0-9a-f]{{64}} differs"),
+        (lambda raw: (raw / PANEL).unlink(), rf"{PANEL}: listed in .*MANIFEST.csv but missing"),
+        (lambda raw: (raw / "MANIFEST.csv").unlink(), r"MANIFEST.csv: missing; .*git checkout"),
+        (lambda raw: (raw / "ssb" / "ekstra.csv").write_text("a,b\n1,2\n"),
+         r"ssb/ekstra.csv: not listed in .*MANIFEST.csv; add a row for it .*sha256 [0-9a-f]{64}"),
+    ],
+    ids=["truncated-at-line-break", "one-digit-changed", "file-missing", "manifest-missing", "file-not-listed"],
+)
+def test_a_damaged_snapshot_never_builds(tmp_path, damage, message):
     raw = copy_raw(tmp_path)
-    target = raw / "ssb" / "paneldata_2007_2025_bred.csv"
-    target.write_bytes(target.read_bytes()[:-40])
+    damage(raw)
     out = tmp_path / "processed" / "indicators.parquet"
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match=message) as info:
         build_indicators(out=out, raw=raw)
-    assert not out.exists()
+    assert "nothing was read" in str(info.value).splitlines()[0]
+    assert not out.exists() and not out.with_name("build_info.json").exists()
+
+
+def test_build_info_lists_every_verified_raw_file(tmp_path):
+    from helpers.manifest import read_manifest
+
+    out = tmp_path / "indicators.parquet"
+    raw = copy_raw(tmp_path)
+    build_indicators(out=out, raw=raw)
+    info = json.loads(out.with_name("build_info.json").read_text())
+    rows = read_manifest(raw / "MANIFEST.csv")
+    assert info["inputs"] == {row["file"]: row["sha256"] for row in sorted(rows, key=lambda r: r["file"])}
+    assert info["live_run"] is None
 
 
 @pytest.mark.parametrize("year", [1999, 2035])
@@ -144,8 +189,6 @@ def test_source_ssb_without_a_fetch_says_to_run_fetch(tmp_path):
 
 def test_source_ssb_reads_the_latest_fetch_and_replaces_snapshot_rows(tmp_path):
     """A fake fetch run made of a real recorded 12209 response, with one value changed to show the swap."""
-    import json
-
     from helpers.manifest import write_manifest
 
     raw = copy_raw(tmp_path)
@@ -155,10 +198,23 @@ def test_source_ssb_reads_the_latest_fetch_and_replaces_snapshot_rows(tmp_path):
     index = payload["dimension"]["KOKkommuneregion0000"]["category"]["index"]["1101"]
     payload["value"][index * 2 + 1] = 99.9  # Eigersund 2023 in the "fetched" copy
     (run / "12209_data.json").write_text(json.dumps(payload))
-    write_manifest(run / "MANIFEST.csv", [{"file": "12209_data.json", "ssb_tables": "12209", "sha256": "x"}])
+    write_manifest(run / "MANIFEST.csv", [{"file": "12209_data.json", "ssb_tables": "12209",
+                                           "sha256": sha256_file(run / "12209_data.json")}])
     table = build_indicators(source="ssb", out=tmp_path / "x.parquet", raw=raw)
     assert value_of(table, "1101", "as_reported", 2023, "ssb_share_80plus_home_services") == 99.9
     assert value_of(table, "0220", "as_reported", 2019, "ssb_share_80plus_home_services") == 22.1
     source = table.filter(pl.col("kommunenr") == "1101", pl.col("structure") == "as_reported", pl.col("year") == 2023,
                           pl.col("indicator") == "ssb_share_80plus_home_services")["source"][0]
     assert source.startswith("SSB 12209 (hentet 20261201T000000Z)")
+    info = json.loads((tmp_path / "build_info.json").read_text())
+    assert info["live_run"] == "ssb/live/20261201T000000Z"
+    assert info["inputs"]["ssb/live/20261201T000000Z/12209_data.json"] == sha256_file(run / "12209_data.json")
+
+    # The fetch folder is checked against its own manifest: a changed or unlisted file stops the build.
+    (run / "extra.json").write_text("{}")
+    with pytest.raises(DataError, match=r"extra.json: not listed in .*20261201T000000Z/MANIFEST.csv"):
+        build_indicators(source="ssb", out=tmp_path / "x.parquet", raw=raw)
+    (run / "extra.json").unlink()
+    (run / "12209_data.json").write_text(json.dumps(payload).replace("99.9", "99.8"))
+    with pytest.raises(DataError, match=r"12209_data.json: sha256 .* differs .*helpers fetch` again"):
+        build_indicators(source="ssb", out=tmp_path / "x.parquet", raw=raw)

@@ -12,7 +12,7 @@ import nbformat
 import polars as pl
 import pytest
 
-from helpers import export, runner
+from helpers import csp, export, runner
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 PARAMETERS = {"kommune": "3203", "factor": 3}
@@ -109,6 +109,27 @@ def test_static_export_has_svg_and_no_javascript(pages: dict[str, str]) -> None:
     assert "oms-chart-spec" not in page
 
 
+def _policy(page: str) -> str:
+    found = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert found, "no content security policy"
+    assert "<script" not in page[:found.start()], "the policy must come before the first script"
+    return found.group(1)
+
+
+@pytest.mark.notebook
+def test_every_page_carries_a_policy_that_allows_only_its_own_scripts(pages: dict[str, str],
+                                                                     tmp_path: Path) -> None:
+    interactive = _policy(pages["first"])
+    allowed = re.findall(r"'sha256-[^']+'", interactive)
+    assert allowed == [csp.script_hash(text) for text in csp.inline_scripts(pages["first"])]
+    assert len(allowed) == 2  # the Vega bundle and the embed call
+    for policy in (interactive, _policy(pages["static"]), _policy(runner.write_index(tmp_path).read_text())):
+        assert "default-src 'none'" in policy and "connect-src 'none'" in policy and "frame-src 'none'" in policy
+        assert "unsafe-eval" not in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "script-src 'none'" in _policy(pages["static"])
+    assert '"ast":true' in pages["first"]  # Vega's CSP-safe expression interpreter
+
+
 def test_chart_spec_from_altair_html_and_mimetype_outputs() -> None:
     chart = alt.Chart(pl.DataFrame({"a": [1, 2], "b": [3, 4]})).mark_bar().encode(x="a", y="b", tooltip=["a"])
     html_output = {"output_type": "display_data", "data": chart._repr_mimebundle_(), "metadata": {}}
@@ -158,4 +179,8 @@ def test_index_lists_reports_with_parameters_status_and_link(tmp_path: Path) -> 
     assert "<code>kommune</code> = 3203" in page and "<code>before</code> = [2012, 2013]" in page
     assert 'class="ok">ok' in page and 'class="feilet">feilet' in page and "ValueError: nei" in page
     assert "b&lt;x&gt;" in page and 'href="b.html"' not in page
+    assert page.count("(siden er fra en tidligere kjøring)") == 0
+    (reports / "b.html").write_text("<html></html>")  # a failed run next to the page of an earlier one
+    page = runner.write_index(reports).read_text(encoding="utf-8")
+    assert page.count("(siden er fra en tidligere kjøring)") == 1
     assert (reports / "index.html").stat().st_mode & 0o044 == 0o044  # readable when published

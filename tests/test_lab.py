@@ -7,7 +7,9 @@ user's own Jupyter setup is neither read nor changed.
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
 import sys
 import time
 import urllib.error
@@ -15,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from support import descendants, owned, signal_and_wait, wait_until
 
 from helpers import lab
 from helpers.errors import InputError
@@ -125,3 +128,27 @@ def test_lab_starts_with_the_kernel_the_notebook_and_bokmaal(jupyter_dirs):
     finally:
         lab.stop_process(process)
     assert process.returncode is not None
+
+
+# ---------------------------------------------------------------- JupyterLab goes when `helpers lab` goes
+
+FAKE_LAB = """
+import sys
+from helpers import lab
+lab.register_kernel = lambda *args, **kwargs: None
+lab.lab_command = lambda *args, **kwargs: [sys.executable, "-c", "import time; time.sleep(120)"]
+sys.exit(lab.main(["--no-browser"]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="follows processes through /proc (Linux)")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=["term", "hup", "kill"])
+def test_jupyterlab_stops_when_helpers_lab_is_stopped(signum: int) -> None:
+    """`helpers lab` used to leave JupyterLab running on SIGTERM or SIGHUP (here a stand-in for JupyterLab,
+    so the test does not wait for a real server)."""
+    command = subprocess.Popen([sys.executable, "-c", FAKE_LAB])
+    with owned(command) as children:
+        wait_until(lambda: bool(descendants(command.pid)), timeout=30, what="the stand-in JupyterLab")
+        children |= descendants(command.pid)
+        time.sleep(0.5)  # past start-up, into process.wait()
+        signal_and_wait(command, signum, children, timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from pathlib import Path
@@ -35,7 +36,7 @@ def outputs_text(notebook: dict) -> str:
                 if key in data:
                     parts.append("".join(data[key]))
             parts.append("".join(output.get("text", "")))
-    return "\n".join(parts)
+    return html.unescape("\n".join(parts))  # escaped file text is character references in the Markdown
 
 
 def test_cleaning_notebook_runs_and_writes_the_table(tmp_path):
@@ -103,3 +104,17 @@ def test_before_after_report_stops_in_the_first_cell_on_bad_parameters(tmp_path,
     assert message in info.value.evalue
     assert "check_report_parameters" in info.value.source
     assert len(info.value.traceback) == 1
+
+
+def test_before_after_report_takes_the_windows_and_group_the_command_line_makes(tmp_path):
+    """`report --kommune 3203 --before 2012 --after 2014-2016 --comparison 3201,3301,3312,0301`: the command
+    line accepted such windows and the notebook then refused them ("must be two years")."""
+    from helpers import reportsets
+
+    report = reportsets.before_after_set("3203", reportsets.parse_years("2012"), reportsets.parse_years("2014-2016"),
+                                         comparison=reportsets.parse_comparison("3201,3301,3312,0301"))
+    notebook = run_notebook("02_for_etter_kapasitet.ipynb", tmp_path, **report.parameters)
+    text = outputs_text(notebook).replace("\u00a0", " ")
+    assert "Asker (3203): kapasitet før 2012 og etter 2014–2016" in text
+    assert "Sammenlignet med: 4 valgte kommuner" in text
+    assert "Brukere av hjemmetjenester i alt økte med 6,6 % fra 2 476 i 2012 til 2 639 i 2014–2016 (+163)" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -34,6 +35,24 @@ def test_manifest_names_source_and_licence():
         assert row["source"] and row["licence"], row["file"]
         if row["ssb_tables"]:
             assert "CC BY 4.0" in row["licence"]
+
+
+def test_provenance_lives_inside_the_repository():
+    """Each raw file is described in data/raw/README.md; no manifest row points to a file outside the repo."""
+    readme = (paths.RAW / "README.md").read_text(encoding="utf-8")
+    for row in read_manifest(paths.RAW / "MANIFEST.csv"):
+        assert Path(row["file"]).name in readme, f"describe {row['file']} in data/raw/README.md"
+        text = " ".join(row.values())
+        assert "shared/" not in text and "SOURCES.md" not in text, row["file"]
+
+
+def test_tests_write_nothing_into_the_reports_folder():
+    """Screenshots and pages of tests go to pytest's temporary folders, not the user's reports/."""
+    for test in sorted((paths.ROOT / "tests").glob("*.py")):
+        if test.name == "test_project_rules.py":
+            continue
+        text = test.read_text(encoding="utf-8")
+        assert "paths.REPORTS" not in text and 'project_root() / "reports"' not in text, test.name
 
 
 def _normalise(requirement: str) -> tuple[str, str]:

@@ -104,3 +104,10 @@ def test_area_changes_tell_mergers_splits_and_new_numbers_apart(reforms):
     # a historic code, seen from its own year: old Asker was unchanged 2007–2016
     assert reforms.borders_changed("0220", 2013, 2007, 2016) == ()
     assert reforms.borders_changed("0220", 2013, 2007, 2021) == (2020,)
+
+
+@pytest.mark.parametrize("code", ["３２０３", "２２０", "٣٢٠٣", "32０3"])
+def test_digits_other_than_0_to_9_are_refused_as_such(reforms, code):
+    """Fullwidth and other Unicode digits pass str.isdigit() and int(); they were padded to e.g. '0２２０'."""
+    with pytest.raises(InputError, match=f"invalid kommune code {code!r}: write it with the digits 0-9"):
+        reforms.check_code(code)

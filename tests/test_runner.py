@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from helpers import cli, reportsets, runner
-from helpers.errors import InputError
+from helpers.errors import DataError, InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 
@@ -40,6 +40,18 @@ def write_sets(root: Path, entries: list[dict]) -> Path:
     path = root / "reports.yml"
     path.write_text(yaml.safe_dump(entries, sort_keys=False), encoding="utf-8")
     return path
+
+
+def add_raw_file(root: Path, name: str, data: bytes) -> str:
+    """A file in the project's data/raw with its manifest row; returns its sha256."""
+    from helpers.manifest import sha256_file
+
+    raw = root / "data" / "raw"
+    (raw / name).write_bytes(data)
+    digest = sha256_file(raw / name)
+    with (raw / "MANIFEST.csv").open("a", encoding="utf-8") as manifest:
+        manifest.write(f"{name},test,,a test file,2026-01-01,{digest},CC BY 4.0\n")
+    return digest
 
 
 def entry(name: str, notebook: str = "simple", **parameters: object) -> dict:
@@ -87,6 +99,12 @@ def test_load_reportsets_reads_a_valid_file(project: Path) -> None:
         ([{**entry("a"), "name": "a b"}], "entry 1 ('a b'): field 'name' must be"),
         ([entry("a"), entry("a")], "entry 2 ('a'): duplicate name 'a' (already used by entry 1)"),
         ([entry("a"), {**entry("b"), "output": "a.html"}], "entry 2 ('b'): duplicate output 'a.html'"),
+        ([entry("a"), {**entry("b"), "output": "A.html"}], "entry 2 ('b'): duplicate output 'A.html'"),
+        ([{**entry("a"), "output": "index.html"}], "'index.html' is reserved for the index of reports"),
+        ([{**entry("a"), "output": "Utforsk.html"}], "'Utforsk.html' is reserved for the atlas"),
+        ([{**entry("a"), "output": "assets/a.html"}], "assets/ is reserved for the pages' own files"),
+        ([{**entry("a"), "output": "javascript:alert(1).html"}], "field 'output' must be a file name"),
+        ([{**entry("a"), "output": ".hidden.html"}], "field 'output' must be a file name"),
     ],
 )
 def test_load_reportsets_names_file_entry_and_field(project: Path, entries: object, message: str) -> None:
@@ -108,16 +126,20 @@ def test_invalid_yaml_and_missing_file(project: Path) -> None:
 
 def test_years_ad_hoc_sets_and_every_kommune(project: Path) -> None:
     assert reportsets.parse_years("2012-2013") == [2012, 2013]
-    assert reportsets.parse_years("2012,2014") == [2012, 2014]
-    with pytest.raises(InputError, match="--after 'soon'"):
-        reportsets.parse_years("soon", "--after")
+    assert reportsets.parse_years("2012-2014") == [2012, 2014]
+    assert reportsets.parse_years("2012") == [2012, 2012]
+    for text in ("soon", "2012,2014", "2014-2012", "２０１２", "12-14"):
+        with pytest.raises(InputError, match=f"--after {text!r}: "):
+            reportsets.parse_years(text, "--after")
     adhoc = reportsets.before_after_set("3203", [2012, 2013], [2015, 2016])
-    assert adhoc.name == "kommune_3203_2012-2013_2015-2016"
+    assert adhoc.name == "kommune_3203_2012-2013_2015-2016_2024_matched"
     assert adhoc.notebook == reportsets.BEFORE_AFTER_NOTEBOOK
     assert adhoc.parameters == {"kommune": "3203", "structure": "2024", "before": [2012, 2013],
                                 "after": [2015, 2016], "comparison": "matched"}
     with pytest.raises(InputError, match="4-digit"):
         reportsets.before_after_set("32", [2012], [2015])
+    with pytest.raises(InputError, match="4-digit"):
+        reportsets.before_after_set("３２０３", [2012], [2015])  # fullwidth digits
 
     with pytest.raises(InputError, match="python -m helpers build"):
         reportsets.kommuner()
@@ -133,6 +155,45 @@ def test_years_ad_hoc_sets_and_every_kommune(project: Path) -> None:
     assert [s.parameters["kommune"] for s in sets] == ["3203"]
     assert all(s.parameters["detaljer"] is False for s in sets)
     assert left_out == {"0301": "tall bare for 2018–2018", "1580": "tall bare for 2024–2024"}
+
+
+def test_ad_hoc_names_tell_every_choice_apart() -> None:
+    years = ([2012, 2013], [2015, 2016])
+    variants = [
+        reportsets.before_after_set("3203", *years),
+        reportsets.before_after_set("3203", [2012, 2012], [2015, 2016]),
+        reportsets.before_after_set("3203", *years, structure="as_reported"),
+        reportsets.before_after_set("3203", *years, comparison="naboer"),
+        reportsets.before_after_set("3203", *years, comparison=["3201", "3024"]),
+        reportsets.before_after_set("3203", *years, comparison=["3201", "3024", "3025", "0301", "1103"]),
+        reportsets.before_after_set("3203", *years, detailed=False),
+    ]
+    names = [variant.name for variant in variants]
+    assert len(set(names)) == len(names) and all(reportsets.NAME_PATTERN.match(name) for name in names)
+    assert names[1] == "kommune_3203_2012_2015-2016_2024_matched"
+    assert names[4] == "kommune_3203_2012-2013_2015-2016_2024_k3024-3201"
+    assert names[6].endswith("_kort")
+    same_group = reportsets.before_after_set("3203", *years, comparison=["3024", "3201"])
+    assert same_group.name == names[4] and same_group.parameters["comparison"] == ["3024", "3201"]
+
+
+def test_the_command_line_takes_any_window_and_a_list_of_codes(project: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    args = cli._parser().parse_args(["report", "--kommune", "3203", "--before", "2012-2014", "--after", "2016",
+                                     "--comparison", "3201,3024, 3025"])
+    (report,) = cli._selected_sets(args)
+    assert report.parameters["before"] == [2012, 2014] and report.parameters["after"] == [2016, 2016]
+    assert report.parameters["comparison"] == ["3201", "3024", "3025"]
+    # ... and the notebook's own check takes what the command line made (it wanted exactly two years).
+    from helpers.parameters import check_years
+
+    assert check_years(report.parameters["before"], "before") == (2012, 2014)
+    assert check_years(report.parameters["after"], "after") == (2016, 2016)
+    for option, value, reason in [("--before", "2012,2014", "expected one year or a window FIRST-LAST"),
+                                  ("--comparison", "3201;3024", "comma-separated four-digit kommune codes")]:
+        assert cli.main(["report", "--kommune", "3203", option, value]) == 2
+        err = capsys.readouterr().err
+        assert reason in err and err.count("\n") == 1
 
 
 def test_cli_errors_are_one_line_with_exit_code_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -192,10 +253,12 @@ def test_unchanged_runs_are_skipped_until_something_changes(project: Path, pool,
 
     assert not must_run(sets)
     assert must_run([reportsets.ReportSet("a", "notebooks/simple.ipynb", "a.html", {"value": 2})])
-    (project / "data" / "raw" / "extra").mkdir()
-    (project / "data" / "raw" / "extra" / "MANIFEST.csv").write_text("new manifest\n")
+    raw = project / "data" / "raw"
+    manifest = (raw / "MANIFEST.csv").read_text()
+    add_raw_file(project, "extra.csv", b"a,b\n1,2\n")
     assert must_run(sets)
-    shutil.rmtree(project / "data" / "raw" / "extra")
+    (raw / "extra.csv").unlink()
+    (raw / "MANIFEST.csv").write_text(manifest)
     notebook = project / "notebooks" / "simple.ipynb"
     notebook.write_bytes(notebook.read_bytes() + b"\n")
     assert must_run(sets)
@@ -209,6 +272,18 @@ def test_unchanged_runs_are_skipped_until_something_changes(project: Path, pool,
     assert [r.status for r in forced] == ["ok"]
     # Same inputs and SOURCE_DATE_EPOCH: the rerun writes the same bytes.
     assert (reports / "a.html").read_bytes() == html
+
+
+def test_the_footer_lists_the_verified_raw_files_and_a_damaged_one_stops_the_batch(project: Path) -> None:
+    digest = add_raw_file(project, "tall.csv", b"kommunenr,verdi\n3203,1\n")
+    sets = [reportsets.ReportSet("a", "notebooks/simple.ipynb", "a.html", {"value": 1})]
+    reports = project / "reports"
+    inputs = runner.plan(sets, project, reports).jobs[0].context.inputs
+    assert inputs["data/raw/tall.csv"] == digest
+    assert not any(name.endswith("MANIFEST.csv") for name in inputs)
+    (project / "data" / "raw" / "tall.csv").write_bytes(b"kommunenr,verdi\n3203,2\n")
+    with pytest.raises(DataError, match=r"tall.csv: sha256 .* differs"):
+        runner.plan(sets, project, reports)
 
 
 def test_versions_change_the_fingerprint() -> None:

@@ -6,7 +6,9 @@ import hashlib
 import json
 import logging
 import math
+import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +21,7 @@ import pytest
 
 from helpers import ssb
 from helpers.errors import FetchError, InputError
-from helpers.manifest import MANIFEST_COLUMNS, SSB_LICENCE, read_manifest, verify_manifest
+from helpers.manifest import MANIFEST_COLUMNS, SSB_LICENCE, read_manifest, verify_manifest, verify_raw
 
 FIXTURES = Path(__file__).parent / "fixtures" / "http"
 PX = "/api/pxwebapi/v2"
@@ -44,12 +46,17 @@ def config(**limits: int) -> bytes:
 
 @dataclass
 class Reply:
-    """One canned answer; `cut` sends half the body after announcing all of it, then closes."""
+    """One canned answer; `cut` sends half the body after announcing all of it, then closes; `drip` sends the
+    body a byte at a time, `drip` seconds apart; `size` streams that many filler bytes instead of `body`,
+    announced (`announce`) or not."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     cut: bool = False
+    drip: float = 0.0
+    size: int = 0
+    announce: bool = True
 
 
 @dataclass
@@ -125,12 +132,26 @@ def server(fake_time: FakeTime) -> Iterator[FakeSsb]:
             reply = fake.answer(self.command, self.path, self.rfile.read(length) if length else b"")
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(reply.body)))
+            if reply.announce:
+                self.send_header("Content-Length", str(reply.size or len(reply.body)))
             for key, value in reply.headers.items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(reply.body[: len(reply.body) // 2] if reply.cut else reply.body)
             self.close_connection = True
+            try:
+                if reply.size:
+                    block = b" " * (1 << 20)
+                    for _ in range(reply.size // len(block)):
+                        self.wfile.write(block)
+                elif reply.drip:
+                    for byte in reply.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(reply.drip)
+                else:
+                    self.wfile.write(reply.body[: len(reply.body) // 2] if reply.cut else reply.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
 
         do_GET = do_POST = _serve
 
@@ -270,6 +291,9 @@ def test_fetch_saves_bytes_and_manifest_in_a_new_folder(server: FakeSsb, fake_ti
 
     rows = {row["file"]: row for row in read_manifest(folder / "MANIFEST.csv")}
     assert verify_manifest(folder / "MANIFEST.csv") == []
+    # The build's own check passes for the new folder: every file it wrote has its manifest row.
+    verified = verify_raw(folder)
+    assert sorted(verified) == sorted(rows) and verified["12209_data.json"] == rows["12209_data.json"]["sha256"]
     assert rows["12209_data.json"]["sha256"] == sha(fixture("ssb_12209_v2_response.json"))
     assert rows["klass131_version_1710.json"]["sha256"] == sha(fixture("klass131_version_1710.json"))
     assert all(row["licence"] == SSB_LICENCE and row["retrieved"] == "2026-04-01T12:00:00Z"
@@ -512,3 +536,72 @@ def test_population_is_split_and_selected_by_pattern(server: FakeSsb, fake_time:
     assert len([s for s in server.seen if s.path.endswith("/07459/metadata")]) == 1
     names = {row["file"] for row in read_manifest(folder / "MANIFEST.csv")}
     assert "07459_metadata.json" in names and "07459_i_alt_data.json" in names
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bounds: deadlines, size, total waiting, stale staging folders
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_drip_fed_answer_is_cut_off_at_the_request_deadline(server: FakeSsb, fake_time: FakeTime,
+                                                              tmp_path: Path) -> None:
+    """One byte every 0.2 s never trips a per-read timeout; the call's own deadline (1 s here) does."""
+    server.standard()
+    server.on(f"{PX}/tables/12209/data", Reply(body=fixture("ssb_12209_v2_response.json"), drip=0.2))
+    budget = ssb.Budget(fake_time.clock, request_seconds=1.0)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"no complete answer after 5 tries \(_TooSlow: \d+ bytes in 1 s"):
+        run(server, fake_time, tmp_path, budget=budget)
+    assert time.monotonic() - started < 5 * 1.0 + 5  # five tries of about a second, not 114 s
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("announce", [True, False], ids=["announced", "streamed"])
+def test_a_response_over_the_size_limit_is_refused_with_the_limit(server: FakeSsb, fake_time: FakeTime,
+                                                                  tmp_path: Path, announce: bool) -> None:
+    server.standard()
+    server.on(f"{PX}/tables/12209/data", Reply(size=64 << 20, announce=announce))
+    budget = ssb.Budget(fake_time.clock, max_bytes=8 << 20)
+    with pytest.raises(FetchError, match=r"the response (announces 67,108,864 bytes, more|is larger) than the limit "
+                                         r"of 8,388,608 bytes per response \(helpers.ssb_http.MAX_RESPONSE_BYTES\)"):
+        run(server, fake_time, tmp_path, budget=budget)
+    assert len(server.data_calls()) == 1  # not retried: the answer would be as big again
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_retry_after_is_honoured_only_up_to_a_total(server: FakeSsb, fake_time: FakeTime, tmp_path: Path) -> None:
+    """`Retry-After: 299` on every answer used to be waited out eight times over (40 minutes)."""
+    server.standard()
+    server.on(f"{PX}/tables/12209/data", Reply(429, headers={"Retry-After": "299"}))
+    with pytest.raises(FetchError, match=r"would make 897 s of waiting in this fetch, more than its limit of 600 s"):
+        run(server, fake_time, tmp_path)
+    assert fake_time.sleeps == [299.0, 299.0] and sum(fake_time.sleeps) <= ssb.MAX_TOTAL_WAIT
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_whole_fetch_has_a_deadline(server: FakeSsb, fake_time: FakeTime, tmp_path: Path) -> None:
+    server.standard()
+    server.on(f"{PX}/tables/12209/data", Reply(503), Reply(503), Reply(503), Reply(body=b"{}"))
+    budget = ssb.Budget(fake_time.clock, seconds=2.5)
+    with pytest.raises(FetchError, match=r"would pass the fetch's deadline of 2 s|took longer than its deadline"):
+        run(server, fake_time, tmp_path, budget=budget)
+    assert sum(fake_time.sleeps) <= 2.5
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_staging_folders_of_killed_fetches_are_removed_by_the_next(server: FakeSsb, fake_time: FakeTime,
+                                                                    tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead = tmp_path / f".20260301T000000Z.pid{gone.stdout.strip()}.partial"  # its process has ended
+    older = tmp_path / ".20250101T000000Z.partial"  # the name earlier versions used
+    running = tmp_path / f".20260301T000000Z-2.pid{os.getpid()}.partial"  # a fetch running now
+    for folder in (dead, older, running):
+        folder.mkdir()
+        (folder / "12209_data.json").write_text("{")
+    server.standard()
+    folder = run(server, fake_time, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, running.name])

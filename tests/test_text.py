@@ -98,8 +98,3 @@ def test_chance_line() -> None:
     line = text.chance_line(n_tests=9, n_significant=1, n_holm=0, alpha=0.05)
     assert line == ("1 av 9 indikatorer med placebotest har p ≤ 0,05. Med 9 tester ventes omtrent 0,5 slike "
                     "resultater ved ren tilfeldighet; etter Holm-justering for flere tester gjenstår 0.")
-
-
-def test_untrusted_text_is_escaped_for_markdown() -> None:
-    escaped = text.md_escape('<script>alert(1)</script> ![x](http://evil) *fet*')
-    assert "<" not in escaped and "](" not in escaped and "\\*fet\\*" in escaped

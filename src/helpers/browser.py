@@ -4,7 +4,8 @@ Driven over the Chrome DevTools protocol with websocket-client (a dependency of 
 requirements.lock); no Selenium or Playwright. The browser gets a fresh profile folder and no network:
 every host name resolves to nothing, background services are off, and the page is emulated offline, so a
 page that loads anything from the internet fails visibly. Requests the page makes are recorded in
-`HeadlessChromium.requests` so a test can assert there were none but file:/data:/blob: ones.
+`HeadlessChromium.requests` so a test can assert there were none but file:/data:/blob: ones, and what the
+page's content security policy refused (scripts, handlers, loads) in `HeadlessChromium.violations`.
 
     with HeadlessChromium() as browser:
         browser.open(page.as_uri(), ready="window.atlasReady !== undefined")
@@ -76,6 +77,7 @@ class HeadlessChromium:
         self.width, self.height, self.timeout = width, height, timeout
         self.requests: list[str] = []
         self.console: list[str] = []
+        self.violations: list[str] = []  # what the page's content security policy refused
         self._events: list[dict[str, Any]] = []
         self._next_id = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -124,6 +126,7 @@ class HeadlessChromium:
                                                    suppress_origin=True)
         self.send("Page.enable")
         self.send("Runtime.enable")
+        self.send("Log.enable")
         self.send("Network.enable")
         self.send("Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1,
                   uploadThroughput=-1)
@@ -203,6 +206,10 @@ class HeadlessChromium:
         elif method == "Runtime.consoleAPICalled":
             args = message["params"].get("args", [])
             self.console.append(" ".join(str(a.get("value", a.get("description", ""))) for a in args))
+        elif method == "Log.entryAdded":
+            entry = message["params"]["entry"]
+            if entry.get("source") == "security" or "Content Security Policy" in entry.get("text", ""):
+                self.violations.append(entry.get("text", ""))
         elif method == "Runtime.exceptionThrown":
             details = message["params"]["exceptionDetails"]
             text = details.get("exception", {}).get("description", details["text"])

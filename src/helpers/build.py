@@ -1,8 +1,9 @@
 """Build data/processed/indicators.parquet: every raw source read, flagged, harmonised and validated.
 
 The table holds the rows `as_reported` (each figure on the borders of the code it was reported under)
-and the rows harmonised to one structure year (default 2024). Written atomically, with a small
-`build_info.json` beside it (inputs and their sha256, structure year, row counts).
+and the rows harmonised to one structure year (default 2024). Every raw file is checked against
+data/raw/MANIFEST.csv (and a fetch folder against its own) before anything is read. Written atomically,
+with a small `build_info.json` beside it (the verified inputs and their sha256, structure year, row counts).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import polars as pl
 
 from helpers import jsonstat, paths
 from helpers.atomic import atomic_path, atomic_write_text
-from helpers.errors import InputError
+from helpers.errors import DataError, InputError
 from helpers.flags import tidy_flags_and_symbols
 from helpers.harmonise import harmonise_counts, harmonise_levels, mapping_for_years, mapping_from_structure
 from helpers.indicators import BY_ID
 from helpers.live import read_live_run, require_live_run
-from helpers.manifest import sha256_file
+from helpers.manifest import verify_raw
 from helpers.outliers import flag_outliers
 from helpers.panel import panel_as_reported, population_by_area, read_hours, read_panel
 from helpers.population import AREA_YEAR, HISTORIC_FILE, population_rows, read_historic_population
@@ -152,9 +153,11 @@ def build_indicators(
     raw = Path(raw) if raw is not None else paths.RAW
     out = Path(out) if out is not None else paths.INDICATORS_PARQUET
     started = time.perf_counter()
-    live, notes, klass_dir = None, [], raw / "klass131"
+    live, notes, klass_dir, run = None, [], raw / "klass131", None
     if source == "ssb":
         run = require_live_run(raw)
+    verified = verify_raw(raw, run)  # before anything reads data/raw: DataError naming each bad file
+    if run is not None:
         live, notes = read_live_run(run)
         if (run / "klass131_changes.json").exists():
             klass_dir = run
@@ -163,19 +166,33 @@ def build_indicators(
     table = validate(assemble(reforms, raw, structure_year, live), reforms)
     with atomic_path(out) as tmp:
         table.write_parquet(tmp)
-    inputs = {str(p.relative_to(raw)): sha256_file(p) for p in sorted(raw.rglob("*")) if p.is_file()
-              and p.suffix in (".json", ".csv") and "live" not in p.parts}
     info = {
         "structure_year": structure_year,
         "source": source,
+        "live_run": None if run is None else run.relative_to(raw).as_posix(),
         "rows": table.height,
         "live_rows": 0 if live is None else live.height,
         "live_notes": notes,
         "seconds": round(time.perf_counter() - started, 3),
-        "inputs": inputs,
+        "inputs": verified,
     }
     atomic_write_text(out.with_name("build_info.json"), json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     return table
+
+
+def unreadable(path: Path, exc: BaseException) -> DataError:
+    """The error for a processed table that cannot be read: it is generated, so rebuilding fixes it."""
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return DataError(f"{path}: cannot be read ({first}); it is damaged or incomplete — rebuild it with "
+                     "`python -m helpers build`.")
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """A processed parquet table; DataError naming it and what to do when it is damaged."""
+    try:
+        return pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise unreadable(path, exc) from None
 
 
 def load_indicators(path: Path | None = None, *, build_if_missing: bool = True) -> pl.DataFrame:
@@ -185,7 +202,7 @@ def load_indicators(path: Path | None = None, *, build_if_missing: bool = True) 
         if not build_if_missing:
             raise InputError(f"{path} does not exist; run `python -m helpers build` first.")
         return build_indicators(out=path)
-    return pl.read_parquet(path)
+    return read_table(path)
 
 
 def table_for_structure(structure: str, path: Path | None = None) -> pl.DataFrame:
@@ -196,5 +213,5 @@ def table_for_structure(structure: str, path: Path | None = None) -> pl.DataFram
         return table
     other = (Path(path) if path is not None else paths.INDICATORS_PARQUET).with_name(f"indicators_{structure}.parquet")
     if other.exists():
-        return pl.read_parquet(other)
+        return read_table(other)
     return build_indicators(structure_year=int(structure), out=other)

@@ -1,7 +1,8 @@
 """Command line: `python -m helpers` (or `omsorgskapasitet`) fetch | build | report | list | atlas | lab.
 
-Every OmsorgError is shown as one line on stderr with exit code 2 (no traceback); `report` exits 1 when
-any run failed.
+Every OmsorgError is shown as one line on stderr with exit code 2 (no traceback; a table that belongs to the
+message, such as failed validation rows, follows on its own lines); `report` exits 1 when any run failed.
+Ctrl-C, SIGTERM and SIGHUP stop a command cleanly with one line and exit code 128 + the signal's number.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from helpers import paths, reportsets
 from helpers.errors import InputError, OmsorgError
+from helpers.processes import exit_code, stop_on_signals
 
 DEFAULT_BEFORE, DEFAULT_AFTER = "2018-2019", "2021-2022"
 REPORTS_FILE_HELP = "parameter sets (default: reports.yml at the project root)"
@@ -45,13 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--every-kommune", action="store_true",
                        help="the before/after report for every kommune of --structure")
     report.add_argument("--before", metavar="YEARS",
-                        help=f"years before, e.g. 2012-2013 (default {DEFAULT_BEFORE})")
+                        help=f"years before: one year or FIRST-LAST, e.g. 2012 or 2012-2014 (default {DEFAULT_BEFORE})")
     report.add_argument("--after", metavar="YEARS",
-                        help=f"years after, e.g. 2015-2016 (default {DEFAULT_AFTER})")
+                        help=f"years after: one year or FIRST-LAST, e.g. 2016-2017 (default {DEFAULT_AFTER})")
     report.add_argument("--structure", default=reportsets.DEFAULT_STRUCTURE, help="kommune structure (2024)")
-    report.add_argument("--comparison", default=reportsets.DEFAULT_COMPARISON, help="comparison group")
+    report.add_argument("--comparison", default=reportsets.DEFAULT_COMPARISON,
+                        help="comparison group: similar_size, all, naboer, kostragruppe, or kommune codes "
+                             "separated by commas, e.g. 3201,3024")
     report.add_argument("--workers", type=int, default=None, help="parallel runs (default: CPU count)")
-    report.add_argument("--timeout", type=float, default=None, help="seconds per run (default 900)")
+    report.add_argument("--timeout", type=float, default=None, help="seconds per run, more than 0 (default 900)")
     report.add_argument("--force", action="store_true", help="run even when nothing changed")
     report.add_argument("--static", action="store_true", help="charts as inline SVG, no JavaScript")
     report.add_argument("--reports-file", type=Path, default=None, help=REPORTS_FILE_HELP)
@@ -99,10 +105,11 @@ def _selected_sets(args: argparse.Namespace) -> list[reportsets.ReportSet]:
     """The parameter sets the report options ask for."""
     if (args.before or args.after) and not (args.kommune or args.every_kommune):
         raise InputError("--before/--after go with --kommune or --every-kommune.")
+    comparison = reportsets.parse_comparison(args.comparison)
     if args.kommune:
-        return [reportsets.before_after_set(args.kommune, *_years(args), args.structure, args.comparison)]
+        return [reportsets.before_after_set(args.kommune, *_years(args), args.structure, comparison)]
     if args.every_kommune:
-        sets, left_out = reportsets.every_kommune_sets(*_years(args), args.structure, args.comparison)
+        sets, left_out = reportsets.every_kommune_sets(*_years(args), args.structure, comparison)
         for code, reason in sorted(left_out.items()):
             print(f"skipped kommune {code}: {reason}, outside the chosen years", file=sys.stderr)
         return sets
@@ -124,10 +131,14 @@ def _dask_executor(address: str) -> object:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Render the selected reports; print a summary; exit 1 when any failed."""
-    from helpers import runner
+    from helpers import export, runner
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}.")
+    if args.timeout is not None and not 0 < args.timeout <= threading.TIMEOUT_MAX:  # NaN fails too
+        raise InputError(f"--timeout must be a positive number of seconds (default {runner.DEFAULT_TIMEOUT:g}), "
+                         f"got {args.timeout:g}.")
+    export.run_timestamp()  # a bad SOURCE_DATE_EPOCH stops the batch before it starts
     sets = _selected_sets(args)
     executor = _dask_executor(args.dask) if args.dask else None
     results = runner.run_batch(
@@ -136,7 +147,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         executor=executor,  # type: ignore[arg-type]
         force=args.force,
         static=args.static,
-        timeout=args.timeout or runner.DEFAULT_TIMEOUT,
+        timeout=runner.DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
     )
     print(runner.summary_table(results))
     if args.all:
@@ -158,11 +169,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def writable_file(option: str, path: Path) -> Path:
+    """`path` if a file can be written there (its folder is created); InputError naming `option` otherwise."""
+    if path.is_dir():
+        raise InputError(f"{option} {path}: is a folder; give a file name such as {path / 'utforsk.html'}.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot write there ({exc.strerror or exc}); choose a path in a "
+                         "folder you can write to.") from None
+    return path
+
+
 def cmd_atlas(args: argparse.Namespace) -> int:
     """Write the offline atlas page: a map of every kommune linked to the time-series panels."""
     from helpers import atlas
 
-    out = atlas.render_atlas(out=args.out or paths.project_root() / "reports" / "utforsk.html")
+    out = writable_file("--out", args.out or paths.project_root() / "reports" / "utforsk.html")
+    out = atlas.render_atlas(out=out)
     print(f"atlas: {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
 
@@ -177,20 +203,32 @@ def cmd_lab(argv: list[str]) -> int:
 COMMANDS = {"fetch": cmd_fetch, "build": cmd_build, "report": cmd_report, "list": cmd_list, "atlas": cmd_atlas}
 
 
+def error_text(exc: BaseException) -> str:
+    """`omsorgskapasitet: <first line, whitespace collapsed>`, then any further lines (tables) as they are."""
+    first, *rest = str(exc).splitlines() or [""]
+    return "\n".join([f"omsorgskapasitet: {' '.join(first.split())}", *(line.rstrip() for line in rest)])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+    """Entry point; returns the exit code (2 for a wrong input, 128 + signal number when interrupted)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv[:1] == ["lab"]:  # everything after `lab` belongs to helpers.lab's own parser
             return cmd_lab(argv[1:])
+        stop_on_signals()  # SIGTERM/SIGHUP stop like Ctrl-C: runs interrupted, nothing half-written
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except OmsorgError as exc:
-        print(f"omsorgskapasitet: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(error_text(exc), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("omsorgskapasitet: interrupted", file=sys.stderr)
-        return 130
+    except OSError as exc:  # disk full, permission denied... on a file no check foresaw
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"omsorgskapasitet: {where}{exc.strerror or exc}; check that the disk has room and the path is "
+              "writable.", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        print(f"omsorgskapasitet: {exc if str(exc).startswith('interrupted') else 'interrupted'}", file=sys.stderr)
+        return exit_code(exc)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -24,23 +25,30 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from helpers import csp
 from helpers.atomic import atomic_path, atomic_write_text
+from helpers.errors import InputError
 
 VEGALITE_MIMETYPE = re.compile(r"^application/vnd\.vegalite\.v(\d+)(?:\.\d+)*\+json$")
 ALTAIR_DIV = re.compile(r'<div id="altair-viz-[0-9a-f]+"')
 ALTAIR_CALL = "(function(spec, embedOpt){"
 BUNDLE_MARKER = "<!--oms:vega-bundle-->"
+EMBED_MARKER = "<!--oms:vega-embed-->"
+CSP_MARKER = "<!--oms:csp-->"
 HIDDEN_CELL_TAGS = ("remove-cell", "remove_cell", "skjul")
 # Norwegian number format (d3-format has no nb-NO locale); dates use d3-time-format's nb-NO.
 NB_FORMAT_LOCALE = {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", " kr"]}
 EMBED_OPTIONS = {
+    **csp.VEGA_EMBED_OPTIONS,  # Vega's CSP-safe expression interpreter, no `new Function` (see helpers.csp)
     "renderer": "svg",
     "actions": {"export": True, "source": False, "compiled": False, "editor": False},
 }
 
 TEMPLATE = r"""
 {%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js -%}
+<!--oms:csp-->
+{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
@@ -102,10 +110,8 @@ ingen (notatbokens standardverdier)
 {%- endfor %}
 </table>
 </footer>
-{%- if resources.oms.embed_js %}
-<script type="text/javascript">
-{{ resources.oms.embed_js }}
-</script>
+{%- if resources.oms.vega_js %}
+<!--oms:vega-embed-->
 {%- endif %}
 {{ super() }}
 {%- endblock body_footer -%}
@@ -141,9 +147,18 @@ class ReportContext:
 
 
 def run_timestamp() -> str:
-    """Now in UTC to the second, or SOURCE_DATE_EPOCH's time when set (reproducible builds)."""
+    """Now in UTC to the second, or SOURCE_DATE_EPOCH's time when set (reproducible builds); InputError when
+    SOURCE_DATE_EPOCH is not a whole number of seconds since 1970 (the reproducible-builds.org format)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    if not epoch:
+        return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        if not epoch.isascii() or not epoch.isdigit():
+            raise ValueError(epoch)
+        moment = datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds since 1970-01-01; unset "
+                         "it, or set it like SOURCE_DATE_EPOCH=$(git log -1 --format=%ct).") from None
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -158,18 +173,20 @@ def vega_bundle() -> str:
     """Vega + Vega-Lite + Vega-Embed as one script (vl-convert's bundle), cached on disk by version.
 
     Building the bundle takes a few seconds, so it is kept in the cache folder, keyed by the
-    vl-convert version; the bundle defines `vegaEmbed`, `vega` and `vegaLite` on `window`.
+    vl-convert version; the bundle defines `vegaEmbed` on `window` (its `vega` and `vegaLite` are null),
+    and helpers.csp's wrapper follows it, so that charts draw under the pages' content security policy.
     """
     target = cache_dir() / f"vega-bundle-vl-convert-{version('vl-convert-python')}.js"
     if target.exists():
-        return target.read_text(encoding="utf-8")
+        return target.read_text(encoding="utf-8") + csp.VEGA_EMBED_WRAPPER
     import vl_convert
 
     # Wrapped in a function so its top-level names stay out of the page's global scope.
     script = "(function () {\n" + vl_convert.javascript_bundle() + "\n})();"
     script = script.replace("</script", "<\\/script").replace("<!--", "<\\!--")
-    atomic_write_text(target, script)
-    return script
+    with contextlib.suppress(OSError):  # no writable cache folder: build it again next time
+        atomic_write_text(target, script)
+    return script + csp.VEGA_EMBED_WRAPPER
 
 
 def write_page(target: Path | str, text: str) -> Path:
@@ -337,14 +354,17 @@ def export_html(nb: Any, context: ReportContext, static: bool = False) -> str:
         "inputs": sorted(context.inputs.items()),
         "versions": sorted(context.versions.items()),
         "vega_js": interactive,
-        "embed_js": EMBED_JS % {"options": json_for_script(options)} if interactive else "",
     }
     body, _ = exporter.from_notebook_node(prepared, resources={"oms": oms, "metadata": {"name": title}})
+    # The scripts go in after nbconvert's HTML clean-up (BeautifulSoup), so the 1 MB bundle is not re-parsed
+    # and their text is exactly what the content security policy's hashes allow.
+    scripts = []
     if interactive:
-        # Inserted after nbconvert's HTML clean-up (BeautifulSoup) so the 1 MB bundle is not re-parsed.
-        script = f'<script type="text/javascript" id="oms-vega-bundle">\n{vega_bundle()}\n</script>'
-        body = body.replace(BUNDLE_MARKER, script, 1)
-    return body
+        bundle, embed = f"\n{vega_bundle()}\n", "\n" + EMBED_JS % {"options": json_for_script(options)} + "\n"
+        body = body.replace(BUNDLE_MARKER, f'<script type="text/javascript" id="oms-vega-bundle">{bundle}</script>', 1)
+        body = body.replace(EMBED_MARKER, f'<script type="text/javascript">{embed}</script>', 1)
+        scripts = [bundle, embed]
+    return body.replace(CSP_MARKER, csp.meta(scripts), 1)
 
 
 @functools.cache
@@ -373,38 +393,6 @@ def _time_locale() -> dict[str, Any]:
     return vl_convert.get_time_format_locale("nb-NO")
 
 
-INDEX_TEMPLATE = """<!DOCTYPE html>
-<html lang="nb">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Rapporter – omsorgskapasitet</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; padding: 0 1rem; }}
-table {{ border-collapse: collapse; width: 100%; font-size: .95rem; }}
-th, td {{ text-align: left; vertical-align: top; padding: .35rem .6rem; border-bottom: 1px solid #ddd; }}
-.ok {{ color: #1a7f37; }} .feilet {{ color: #cf222e; font-weight: bold; }}
-code {{ font-size: .85rem; }}
-td.params {{ white-space: nowrap; }}
-</style>
-</head>
-<body>
-<h1>Rapporter</h1>
-<p>Kapasitet i omsorgstjenestene i norske kommuner, beregnet fra SSB-statistikk. Hver rapport er én
-selvstendig HTML-fil som kan åpnes uten nett.</p>
-<p><a href="utforsk.html">Utforsk alle kommuner</a>: velg en kommune (og gjerne én til å sammenligne med) og se
-hjemmesykepleie og sykehjem mot landsmedianen.</p>
-<table>
-<thead><tr><th>Rapport</th><th>Notatbok</th><th>Parametre</th><th>Status</th><th>Kjørt</th></tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>
-<p>Generert {generated}.</p>
-</body>
-</html>
-"""
-
 STATUS_LABELS = {"ok": "ok", "failed": "feilet"}
 
 
@@ -412,4 +400,4 @@ def render_index(entries: list[dict[str, Any]]) -> str:
     """reports/index.html: the front page for readers (helpers.front_page), technical details second."""
     from helpers.front_page import render_front_page
 
-    return render_front_page(entries)
+    return csp.with_policy(render_front_page(entries), scripts=())

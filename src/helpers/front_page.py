@@ -122,6 +122,8 @@ def reader_sections(entries: Iterable[dict[str, Any]]) -> str:
         lines = []
         for title, entry in sorted(items, key=lambda item: item[0]):
             failed = "" if _status(entry) == "ok" else f' <span class="feilet">({html.escape(_status(entry))})</span>'
+            if failed and entry.get("html_exists"):  # the linked page is what an earlier, successful run left
+                failed += " <small>(siden er fra en tidligere kjøring)</small>"
             lines.append(f"<li>{_link(entry, title)}{failed}</li>")
         body = f"<ul>{''.join(lines)}</ul>"
         if len(items) > MANY:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.errors import InputError
+from helpers.processes import parent_death_signal, stop_on_signals
 
 KERNEL_NAME = "omsorgskapasitet"
 KERNEL_DISPLAY_NAME = "omsorgskapasitet (Python)"
@@ -126,17 +128,22 @@ def launch(
             p for p in (str(config_folder), child_env.get("JUPYTER_CONFIG_PATH", "")) if p
         )
     command = lab_command(port, open_browser, extra_args)
+    # JupyterLab gets SIGTERM (and stops its kernels) if this process dies, even by SIGKILL (Linux)
+    dies_with_us = parent_death_signal(signal.SIGTERM)
     if log is None:
-        return subprocess.Popen(command, env=child_env)
+        return subprocess.Popen(command, env=child_env, preexec_fn=dies_with_us)
     with Path(log).open("ab") as output:
-        return subprocess.Popen(command, env=child_env, stdout=output, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, env=child_env, stdout=output, stderr=subprocess.STDOUT,
+                                preexec_fn=dies_with_us)
 
 
 def start_lab(port: int | None = None, open_browser: bool = True, *, lang: str | None = None,
               extra_args: Sequence[str] = ()) -> int:
-    """Start JupyterLab and wait until it stops (Ctrl-C stops it); return its exit code."""
+    """Start JupyterLab and wait until it stops; Ctrl-C, SIGTERM or SIGHUP stop it (terminate, then kill) and
+    return its exit code."""
     lang = lang if lang is not None else os.environ.get(LANG_ENV) or None
     _locale(lang)  # reject a bad value before anything starts
+    stop_on_signals()  # SIGTERM/SIGHUP raise Interrupted, a KeyboardInterrupt, like Ctrl-C
     with tempfile.TemporaryDirectory(prefix="oms-lab-config-") as folder:
         process = launch(port, open_browser, lang=lang, extra_args=extra_args, config_folder=Path(folder))
         try:

@@ -49,8 +49,10 @@ POPULATION_COLUMNS: dict[str, str] = {
 _CODE_COLUMNS = {"kommunenr_2024": pl.String, "kommunenr_hist": pl.String}
 
 
-def read_csv_checked(path: Path, required: set[str], overrides: dict[str, pl.DataType]) -> pl.DataFrame:
-    """A raw CSV with the `required` columns; DataError naming the file when it is missing or broken."""
+def read_csv_checked(path: Path, required: set[str], overrides: dict[str, pl.DataType],
+                     numeric: tuple[str, ...] = ()) -> pl.DataFrame:
+    """A raw CSV file, or DataError naming it and what is wrong: missing, unparsable, columns missing, or a
+    cell of a `numeric` column that is not a number (with its line and value)."""
     try:
         frame = pl.read_csv(path, schema_overrides=overrides, infer_schema_length=None)
     except FileNotFoundError:
@@ -61,6 +63,17 @@ def read_csv_checked(path: Path, required: set[str], overrides: dict[str, pl.Dat
     missing = required - set(frame.columns)
     if missing:
         raise DataError(f"{path}: columns {sorted(missing)} are missing; is this the right file?")
+    for column in numeric:
+        if frame.schema[column] != pl.String:
+            continue
+        cell = pl.col(column).str.strip_chars()
+        bad = frame.with_row_index("line", offset=2).filter(cell.is_not_null(), cell != "",
+                                                            cell.cast(pl.Float64, strict=False).is_null())
+        if bad.height:
+            line, value = bad["line"][0], bad[column][0]
+            raise DataError(f"{path}: line {line}, column {column!r}: {value!r} is not a number "
+                            f"({bad.height} such cell(s)); correct the file and its sha256 in MANIFEST.csv, or "
+                            "restore it from git.")
     return frame
 
 
@@ -72,7 +85,8 @@ def read_panel(path: Path | None = None) -> pl.DataFrame:
     """The panel file as a typed wide frame (codes as zero-padded strings)."""
     path = Path(path) if path is not None else PANEL_FILE
     required = {"kommunenr_2024", "kommunenr_hist", "år", *PANEL_INDICATORS, *POPULATION_COLUMNS}
-    frame = read_csv_checked(path, required, dict(_CODE_COLUMNS))
+    frame = read_csv_checked(path, required, dict(_CODE_COLUMNS),
+                             numeric=("år", *PANEL_INDICATORS, *POPULATION_COLUMNS))
     bad_codes = frame.filter(~_is_kommune_code("kommunenr_2024") | ~_is_kommune_code("kommunenr_hist"))
     if bad_codes.height:
         raise DataError(f"{path}: kommune codes must be four digits; offending rows:\n{bad_codes.head(5)}")
@@ -128,7 +142,8 @@ def read_hours(path: Path | None = None) -> pl.DataFrame:
     Rows that are not kommuner (e.g. `21-22`, Svalbard and Jan Mayen) are left out.
     """
     path = Path(path) if path is not None else HOURS_FILE
-    frame = read_csv_checked(path, {"kommunenr_2024", "år", "timer", "kilder"}, {"kommunenr_2024": pl.String})
+    frame = read_csv_checked(path, {"kommunenr_2024", "år", "timer", "kilder"}, {"kommunenr_2024": pl.String},
+                             numeric=("år", "timer"))
     return frame.filter(_is_kommune_code("kommunenr_2024")).select(
         pl.col("kommunenr_2024").alias("area"),
         pl.col("år").cast(pl.Int32).alias("year"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,13 +57,26 @@ def check_cleaning_parameters(source: str, structure_year: object, kommune: obje
     return CleaningParameters(source, year, code, on_structure(reforms, code, year))
 
 
-def check_years(window: Sequence[object], name: str) -> tuple[int, int]:
-    """A (first, last) year window from a list/tuple or "YYYY-YYYY" string."""
-    parts = window.replace("–", "-").split("-") if isinstance(window, str) else list(window)
-    if len(parts) != 2:
-        raise InputError(f"Parameteren {name} må være to år, f.eks. [2012, 2013] / {name} must be two years, "
-                         f"got {window!r}.")
-    first, last = (_as_year(p, name) for p in parts)
+def check_years(window: object, name: str) -> tuple[int, int]:
+    """A (first, last) year window from one year (2012, "2012", [2012]), a pair ([2012, 2014], "2012-2014",
+    "2012–2014") or a list of consecutive years ([2012, 2013, 2014]); InputError saying what is accepted."""
+    usage = (f"Parameteren {name} må være ett år eller et vindu første–siste, f.eks. 2012, [2012, 2014] eller "
+             f"\"2012-2014\" / {name} must be one year or a window first-last, e.g. 2012, [2012, 2014] or "
+             f"\"2012-2014\"; got {window!r}.")
+    if isinstance(window, str):
+        parts: list[object] = window.replace("–", "-").split("-")
+    elif isinstance(window, int | list | tuple) and not isinstance(window, bool):
+        parts = list(window) if isinstance(window, list | tuple) else [window]
+    else:
+        raise InputError(usage)
+    texts = [str(part).strip() for part in parts]
+    is_year = [not isinstance(part, bool) and re.fullmatch(r"[0-9]{4}", str(part).strip()) for part in parts]
+    if not texts or not all(is_year):  # ASCII digits only: int() would also take "２０１２" or "2_012"
+        raise InputError(usage)
+    years = [int(text) for text in texts]
+    if len(years) > 2 and years != list(range(years[0], years[0] + len(years))):
+        raise InputError(usage + " A list of more than two years must be consecutive.")
+    first, last = years[0], years[-1]
     if first > last:
         raise InputError(f"{name}: første år etter siste / first year after last ({first} > {last}).")
     return first, last

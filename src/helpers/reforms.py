@@ -295,6 +295,9 @@ class Reforms:
     def check_code(self, code: str) -> str:
         """`code` normalised to four digits if KLASS knows it; InputError naming it otherwise."""
         code = str(code).strip()
+        if not code.isascii():  # str.isdigit() and int() also take fullwidth and other digits
+            raise InputError(f"Ugyldig kommunenummer / invalid kommune code {code!r}: write it with the digits 0-9, "
+                             "such as '3203' (Asker).")
         if code.isdigit() and len(code) < 4:
             code = code.zfill(4)
         if code not in self.names:

@@ -13,6 +13,7 @@ Ad hoc sets (`report --kommune ... --before ... --after ...`) and one set per ko
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,11 @@ DEFAULT_STRUCTURE = "2024"
 DEFAULT_COMPARISON = "matched"
 REQUIRED_FIELDS = ("name", "notebook", "output", "parameters")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-KOMMUNENR_PATTERN = re.compile(r"^\d{4}$")
+OUTPUT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.html$")
+RESERVED_OUTPUTS = {"index.html": "the index of reports", "utforsk.html": "the atlas"}
+RESERVED_FOLDERS = ("assets",)
+KOMMUNENR_PATTERN = re.compile(r"^[0-9]{4}$")  # ASCII digits only (\d also matches e.g. fullwidth digits)
+YEARS_PATTERN = re.compile(r"([0-9]{4})(?:\s*[-–]\s*([0-9]{4}))?")
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,7 @@ def _validate_entry(path: Path, root: Path, index: int, entry: object) -> Report
         raise InputError(f"{where}: field 'notebook' must be a path ending in .ipynb, got {notebook!r}.")
     if not (root / notebook).is_file():
         raise InputError(f"{where}: field 'notebook': unknown notebook {notebook!r} (no such file).")
-    if not isinstance(output, str) or not output.endswith(".html") or "/" in output or "\\" in output:
-        raise InputError(f"{where}: field 'output' must be a file name ending in .html, got {output!r}.")
+    _check_output(where, output)
     if not isinstance(parameters, dict):
         raise InputError(f"{where}: field 'parameters' must be a mapping, got {type(parameters).__name__}.")
     bad_keys = [key for key in parameters if not isinstance(key, str) or not key.isidentifier()]
@@ -91,18 +95,32 @@ def _validate_entry(path: Path, root: Path, index: int, entry: object) -> Report
     return ReportSet(name=name, notebook=notebook, output=output, parameters=dict(parameters))
 
 
+def _check_output(where: str, output: object) -> None:
+    """A plain file name in reports/ ending in .html, not one the project writes itself."""
+    if isinstance(output, str) and output.replace("\\", "/").split("/")[0].lower() in RESERVED_FOLDERS:
+        raise InputError(f"{where}: field 'output' {output!r}: {'/'.join(RESERVED_FOLDERS)}/ is reserved for the "
+                         "pages' own files; give a plain file name such as asker.html.")
+    if not isinstance(output, str) or not OUTPUT_PATTERN.match(output):
+        raise InputError(f"{where}: field 'output' must be a file name (letters, digits, '_', '.', '-') ending "
+                         f"in .html, got {output!r}.")
+    if output.lower() in RESERVED_OUTPUTS:
+        raise InputError(f"{where}: field 'output' {output!r} is reserved for {RESERVED_OUTPUTS[output.lower()]}, "
+                         "which the report command writes; choose another name.")
+
+
 def _check_unique(path: Path, sets: list[ReportSet]) -> None:
     """Names and output files must be unique across the file."""
     for attribute in ("name", "output"):
         seen: dict[str, int] = {}
         for index, report in enumerate(sets, start=1):
             value = getattr(report, attribute)
-            if value in seen:
+            key = value.lower()  # a.html and A.html are one file on some systems
+            if key in seen:
                 raise InputError(
                     f"{path}: entry {index} ({report.name!r}): duplicate {attribute} {value!r} "
-                    f"(already used by entry {seen[value]})."
+                    f"(already used by entry {seen[key]})."
                 )
-            seen[value] = index
+            seen[key] = index
 
 
 def select(sets: list[ReportSet], names: list[str]) -> list[ReportSet]:
@@ -115,18 +133,42 @@ def select(sets: list[ReportSet], names: list[str]) -> list[ReportSet]:
 
 
 def parse_years(text: str, option: str = "--before") -> list[int]:
-    """`2012-2013` (inclusive range) or `2012,2014` or `2012` to a list of years."""
-    try:
-        if "-" in text:
-            first, last = (int(part) for part in text.split("-", 1))
-            years = list(range(first, last + 1))
-        else:
-            years = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        years = []
-    if not years or any(not 1900 <= year <= 2100 for year in years):
-        raise InputError(f"{option} {text!r}: expected years such as 2012-2013 or 2012,2013.")
-    return years
+    """`2012-2014` (a window, first and last year included) or `2012` (one year) to [first, last]; InputError
+    with the reason otherwise."""
+    found = YEARS_PATTERN.fullmatch(text.strip())
+    if not found:
+        raise InputError(f"{option} {text!r}: expected one year or a window FIRST-LAST of four-digit years, "
+                         "such as 2012 or 2012-2014.")
+    first, last = int(found.group(1)), int(found.group(2) or found.group(1))
+    if not 1900 <= first <= last <= 2100:
+        raise InputError(f"{option} {text!r}: the first year must not come after the last, both within 1900-2100.")
+    return [first, last]
+
+
+def parse_comparison(text: str) -> str | list[str]:
+    """`--comparison`: a group name (matched, similar_size, all, naboer, kostragruppe) or comma-separated kommune
+    codes (`3201,3024,3025`) as a list; InputError for anything else."""
+    from helpers.analysis import GROUP_CHOICES
+
+    value = text.strip()
+    names = GROUP_CHOICES
+    if value in names:
+        return value
+    codes = [code.strip() for code in value.split(",")]
+    if all(KOMMUNENR_PATTERN.match(code) for code in codes):
+        return list(dict.fromkeys(codes))
+    raise InputError(f"--comparison {text!r}: expected one of {', '.join(names)}, or comma-separated four-digit "
+                     "kommune codes such as 3201,3024,3025.")
+
+
+def _comparison_slug(comparison: str | list[str]) -> str:
+    """The comparison group as part of a report name: its name, the codes, or their count and a digest."""
+    if isinstance(comparison, str):
+        return comparison
+    codes = sorted(comparison)
+    if len(codes) <= 4:
+        return "k" + "-".join(codes)
+    return f"{len(codes)}k-{hashlib.sha256(','.join(codes).encode()).hexdigest()[:8]}"
 
 
 def before_after_set(
@@ -134,15 +176,19 @@ def before_after_set(
     before: list[int],
     after: list[int],
     structure: str = DEFAULT_STRUCTURE,
-    comparison: str = DEFAULT_COMPARISON,
+    comparison: str | list[str] = DEFAULT_COMPARISON,
     detailed: bool = True,
 ) -> ReportSet:
     """An ad hoc set of the before/after notebook for one kommune (`detailed=False`: the compact version
-    without per-indicator charts, ITS and synthetic control, for national batches)."""
+    without per-indicator charts, ITS and synthetic control, for national batches). Its name says everything
+    that makes it differ from another: kommune, windows, structure, comparison group and the compact form."""
     if not KOMMUNENR_PATTERN.match(kommune):
         raise InputError(f"--kommune {kommune!r}: expected a 4-digit kommune number such as 3203.")
-    name = f"kommune_{kommune}_{before[0]}-{before[-1]}_{after[0]}-{after[-1]}"
-    parameters = {
+    if not NAME_PATTERN.match(str(structure)):
+        raise InputError(f"--structure {structure!r}: expected as_reported or a year such as 2024.")
+    windows = "_".join(str(w[0]) if w[0] == w[-1] else f"{w[0]}-{w[-1]}" for w in (before, after))
+    name = f"kommune_{kommune}_{windows}_{structure}_{_comparison_slug(comparison)}{'' if detailed else '_kort'}"
+    parameters: dict[str, Any] = {
         "kommune": kommune,
         "structure": structure,
         "before": before,
@@ -158,6 +204,8 @@ def kommuner(structure: str = DEFAULT_STRUCTURE, root: Path | None = None) -> li
     """Distinct kommune numbers of a structure in data/processed/indicators.parquet."""
     import polars as pl
 
+    from helpers.build import unreadable
+
     parquet = (root or paths.project_root()) / "data" / "processed" / "indicators.parquet"
     if not parquet.exists():
         raise InputError(f"{parquet}: not found; run `python -m helpers build` first.")
@@ -169,7 +217,7 @@ def kommuner(structure: str = DEFAULT_STRUCTURE, root: Path | None = None) -> li
             .collect()
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"{parquet}: cannot read kommune numbers: {' '.join(str(exc).split())}") from exc
+        raise unreadable(parquet, exc) from None
     numbers = frame["kommunenr"].to_list()
     if not numbers:
         raise DataError(f"{parquet}: no kommune with structure == {structure!r}.")
@@ -181,13 +229,20 @@ def kommuner_without_data(structure: str, first: int, last: int, root: Path | No
     split by a reform, flagged before it), with their years with data: the report would refuse them."""
     import polars as pl
 
+    from helpers.build import unreadable
+
     parquet = (root or paths.project_root()) / "data" / "processed" / "indicators.parquet"
-    spans = (
-        pl.scan_parquet(parquet)
-        .filter(pl.col("structure") == structure, pl.col("value").is_not_null())
-        .group_by("kommunenr").agg(pl.col("year").min().alias("first"), pl.col("year").max().alias("last"))
-        .collect()
-    )
+    if not parquet.exists():
+        raise InputError(f"{parquet}: not found; run `python -m helpers build` first.")
+    try:
+        spans = (
+            pl.scan_parquet(parquet)
+            .filter(pl.col("structure") == structure, pl.col("value").is_not_null())
+            .group_by("kommunenr").agg(pl.col("year").min().alias("first"), pl.col("year").max().alias("last"))
+            .collect()
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise unreadable(parquet, exc) from None
     return {
         code: f"tall bare for {a}–{b}"
         for code, a, b in spans.iter_rows() if a > first or b < last
@@ -198,7 +253,7 @@ def every_kommune_sets(
     before: list[int],
     after: list[int],
     structure: str = DEFAULT_STRUCTURE,
-    comparison: str = DEFAULT_COMPARISON,
+    comparison: str | list[str] = DEFAULT_COMPARISON,
     root: Path | None = None,
 ) -> tuple[list[ReportSet], dict[str, str]]:
     """One compact before/after set for every kommune of the target structure whose data cover the

@@ -3,240 +3,100 @@
 - A bounded pool of long-lived worker processes (`ProcessPoolExecutor`, spawn) whose initializer imports
   papermill and nbconvert once, so a report costs a kernel start plus its own work, not the 4-5 s of
   starting the `papermill` and `jupyter nbconvert` commands. Any `concurrent.futures.Executor` can be
-  passed instead, e.g. a Dask cluster: `run_batch(sets, executor=Client(...).get_executor())`.
-- Every run gets a fresh kernel that talks over IPC (Unix sockets in a private temporary folder), not
-  TCP: jupyter_client picks TCP ports by binding and releasing them, which races between processes that
-  start kernels at the same time (papermill#511, "ZMQError: Address already in use").
-- A per-run timeout kills the kernel; a kernel that dies is retried once; a failed run never stops the
-  others; the result of each run is a `RunResult` (ok, failed or skipped, with seconds).
-- Incremental: a run whose notebook bytes, parameters, input sha256s (data/processed/indicators.parquet,
-  data/raw/**/MANIFEST.csv), package versions and helpers source are unchanged since its last successful
-  run is skipped (`force=True` overrides). State lives in reports/.state/<name>.json.
+  passed instead, e.g. a Dask cluster: `run_batch(sets, executor=Client(...).get_executor())`. What runs in
+  a worker (a fresh kernel over IPC per run, timeouts, one retry of a dead kernel) is helpers.worker.
+- Incremental: a run whose notebook bytes, parameters, input sha256s (data/processed/indicators.parquet and
+  every raw file, verified against its manifest before the batch starts), package versions and helpers
+  source are unchanged since its last successful run is skipped (`force=True` overrides). State lives in
+  reports/.state/<name>.json. The report's footer lists the same inputs with their sha256.
+- Cleans up after itself: workers die with the main process (also on `kill -9`); Ctrl-C or SIGTERM cancels
+  the runs not started, kills the kernels of those in progress and records only finished runs, so the next
+  batch resumes where this one stopped (`BatchInterrupted`); one batch at a time writes a reports folder (a
+  second one gets helpers.processes.BusyError), and temporary files of killed runs are removed at the start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from helpers import export, paths
-from helpers.atomic import atomic_write_text
-from helpers.manifest import sha256_file
+from helpers.atomic import atomic_write_text, remove_stale
+from helpers.manifest import sha256_file, verify_raw
+from helpers.processes import Interrupted, StopRequests, exclusive, signals_as_requests
 from helpers.reportsets import ReportSet, check_notebooks_exist
+from helpers.worker import (  # noqa: F401  (part of this module's interface)
+    DEFAULT_TIMEOUT,
+    FAILED,
+    INTERRUPTED,
+    KERNEL_NAME,
+    OK,
+    SKIPPED,
+    RunJob,
+    RunResult,
+    RunTimeout,
+    describe_error,
+    run_job,
+    warm_worker,
+)
 
-OK, FAILED, SKIPPED = "ok", "failed", "skipped"
-KERNEL_NAME = "python3"
-DEFAULT_TIMEOUT = 900.0
 STATE_DIR = ".state"
 EXECUTED_DIR = ".executed"
 VERSION_PACKAGES = ("polars", "altair", "papermill", "nbconvert", "vl-convert-python")
+STOP_GRACE = 20.0
+"""Seconds the runs in progress get to stop after Ctrl-C/SIGTERM before their worker processes are killed."""
+POLL = 0.2
+"""Seconds between looks at whether a stop was asked for, while waiting for runs."""
 
 
-@dataclass(frozen=True)
-class RunJob:
-    """Everything a worker needs to run one report (picklable; paths are absolute)."""
+class BatchInterrupted(Interrupted):
+    """The batch stopped on a signal: finished runs are recorded, the others run in the next batch."""
 
-    name: str
-    notebook: str
-    parameters: dict[str, Any]
-    html_path: str
-    executed_path: str
-    cwd: str
-    context: export.ReportContext
-    env: dict[str, str] = field(default_factory=dict)
-    timeout: float = DEFAULT_TIMEOUT
-    kernel_name: str = KERNEL_NAME
-    static: bool = False
+    def __init__(self, signum: int, finished: int, left: int) -> None:
+        super().__init__(signum)
+        self.finished, self.left = finished, left
 
-
-@dataclass
-class RunResult:
-    """Outcome of one report: status ok/failed/skipped, seconds and where the time went."""
-
-    name: str
-    status: str
-    seconds: float = 0.0
-    kernel_seconds: float = 0.0
-    execute_seconds: float = 0.0
-    export_seconds: float = 0.0
-    attempts: int = 0
-    error: str = ""
-    output: str = ""
-    worker_died: bool = field(default=False, repr=False)
-
-
-class RunTimeout(Exception):
-    """The run took longer than its timeout; its kernel was killed."""
-
-
-# ---------------------------------------------------------------- worker side
-
-
-def warm_worker() -> None:
-    """Pool initializer: import papermill and nbconvert and compile the HTML template once."""
-    import nbclient  # noqa: F401
-    import papermill  # noqa: F401
-
-    export.html_exporter()
-
-
-class _KernelWatch:
-    """Remembers the run's kernel manager so that a timer can kill the kernel on timeout."""
-
-    def __init__(self) -> None:
-        self.km: Any = None
-        self.timed_out = False
-
-    def kill(self) -> None:
-        """Kill the kernel process (nbclient then raises DeadKernelError)."""
-        self.timed_out = True
-        process = getattr(getattr(self.km, "provisioner", None), "process", None)
-        if process is not None and process.poll() is None:
-            process.kill()
-
-
-def _kernel_manager_class(watch: _KernelWatch, ipc_dir: str, env: dict[str, str]) -> type:
-    """An AsyncKernelManager subclass for one run: IPC transport in `ipc_dir`, registered in `watch`,
-    `env` added to the kernel's environment (a long-lived worker may have been started for another root)."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class RunKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs: Any) -> None:
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("ip", os.path.join(ipc_dir, "kernel"))
-            super().__init__(**kwargs)
-            watch.km = self
-
-        async def start_kernel(self, **kwargs: Any) -> None:
-            kwargs["env"] = {**kwargs.get("env", os.environ), **env}
-            await super().start_kernel(**kwargs)
-
-    return RunKernelManager
-
-
-def _first_cell_start(nb: Any) -> datetime | None:
-    """When papermill started the first cell (the kernel was up by then)."""
-    for cell in nb.cells:
-        start = cell.get("metadata", {}).get("papermill", {}).get("start_time")
-        if start:
-            return datetime.fromisoformat(start)
-    return None
-
-
-def _execute(job: RunJob) -> tuple[Any, float]:
-    """Execute the notebook once in a fresh kernel; returns (notebook, kernel start seconds)."""
-    import papermill
-
-    watch = _KernelWatch()
-    Path(job.executed_path).parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="oms-kernel-") as ipc_dir:
-        timer = threading.Timer(job.timeout, watch.kill)
-        timer.daemon = True
-        begun = datetime.now().astimezone()
-        timer.start()
-        try:
-            nb = papermill.execute_notebook(
-                job.notebook,
-                job.executed_path,
-                parameters=job.parameters,
-                kernel_name=job.kernel_name,
-                progress_bar=False,
-                request_save_on_cell_execute=False,
-                cwd=job.cwd,
-                kernel_manager_class=_kernel_manager_class(watch, ipc_dir, job.env),
-            )
-        except Exception as exc:
-            if watch.timed_out:
-                raise RunTimeout(f"timed out after {job.timeout:g} s; the kernel was stopped") from exc
-            raise
-        finally:
-            timer.cancel()
-    first = _first_cell_start(nb)
-    return nb, (first - begun).total_seconds() if first else 0.0
-
-
-def _kernel_died(exc: BaseException) -> bool:
-    """True for a kernel that died or failed to start (worth one retry), not for a notebook error."""
-    from nbclient.exceptions import DeadKernelError
-
-    if isinstance(exc, RunTimeout):
-        return False
-    return isinstance(exc, DeadKernelError) or (isinstance(exc, RuntimeError) and "Kernel died" in str(exc))
-
-
-def describe_error(exc: BaseException) -> str:
-    """A one-line description of why a run failed."""
-    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
-    if ename:
-        cell = getattr(exc, "exec_count", None)
-        text = f"{ename}: {evalue} (cell [{cell}])" if cell else f"{ename}: {evalue}"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    return " ".join(text.split())[:500]
-
-
-def _context_for(job: RunJob, nb: Any) -> export.ReportContext:
-    """The job's context, with the title and any data vintage the notebook itself declares."""
-    meta = nb.metadata.get("omsorgskapasitet", {}) if hasattr(nb, "metadata") else {}
-    vintage = job.parameters.get("data_vintage") or meta.get("data_vintage") or job.context.data_vintage
-    title = meta.get("title") or export.notebook_title(nb, job.name)
-    return replace(job.context, title=str(title), data_vintage=str(vintage))
-
-
-def run_job(job: RunJob) -> RunResult:
-    """Run one report in this process: execute (retrying once on a dead kernel), then export HTML."""
-    start = time.perf_counter()
-    result = RunResult(name=job.name, status=FAILED, output=job.html_path)
-    try:
-        for attempt in (1, 2):
-            result.attempts = attempt
-            try:
-                nb, result.kernel_seconds = _execute(job)
-                break
-            except Exception as exc:
-                if attempt == 1 and _kernel_died(exc):
-                    continue
-                raise
-        executed = time.perf_counter()
-        result.execute_seconds = max(executed - start - result.kernel_seconds, 0.0)
-        page = export.export_html(nb, _context_for(job, nb), static=job.static)
-        export.write_page(job.html_path, page)
-        result.export_seconds = time.perf_counter() - executed
-        result.status = OK
-    except Exception as exc:
-        result.error = describe_error(exc)
-    result.seconds = time.perf_counter() - start
-    return result
+    def __str__(self) -> str:
+        return (f"interrupted ({signal.Signals(self.signum).name}): {self.finished} report(s) finished and "
+                f"recorded, {self.left} not run; run the same command again to continue")
 
 
 # ---------------------------------------------------------------- inputs and state
 
 
-def input_files(root: Path) -> list[Path]:
-    """The data files whose sha256 decides whether a report is up to date."""
-    files = sorted((root / "data" / "raw").rglob("MANIFEST.csv"))
-    parquet = root / "data" / "processed" / "indicators.parquet"
-    return [parquet, *files] if parquet.exists() else files
+def built_live_run(root: Path) -> Path | None:
+    """The fetch folder the processed table was built from (build_info.json), or None for the snapshot."""
+    try:
+        info = json.loads((root / "data" / "processed" / "build_info.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    run = info.get("live_run") if isinstance(info, dict) else None
+    return root / "data" / "raw" / run if isinstance(run, str) and run else None
 
 
 def input_hashes(root: Path) -> dict[str, str]:
-    """{path relative to the root: sha256} of the input files."""
-    return {path.relative_to(root).as_posix(): sha256_file(path) for path in input_files(root)}
+    """{path relative to the root: sha256} of what the reports read: the processed table and every raw file,
+    each verified against its manifest first (DataError naming the file when one does not match)."""
+    raw = verify_raw(root / "data" / "raw", built_live_run(root))
+    hashes = {f"data/raw/{name}": digest for name, digest in raw.items()}
+    parquet = root / "data" / "processed" / "indicators.parquet"
+    if parquet.exists():
+        hashes["data/processed/indicators.parquet"] = sha256_file(parquet)
+    return hashes
 
 
 def package_versions() -> dict[str, str]:
@@ -360,22 +220,50 @@ def default_workers() -> int:
 
 
 def make_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool whose workers have papermill and nbconvert imported (spawn: no fork of threads)."""
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=warm_worker
-    )
+    """A process pool whose workers die with this process and have papermill and nbconvert imported
+    (spawn: no fork of threads)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=warm_worker, initargs=(os.getpid(),))
 
 
-def _collect(jobs: list[RunJob], executor: Executor) -> Iterator[RunResult]:
-    """Submit the jobs and yield every result as it arrives (a lost worker becomes a failed result)."""
-    futures: dict[Future[RunResult], RunJob] = {executor.submit(run_job, job): job for job in jobs}
-    for future in as_completed(futures):
-        job = futures[future]
-        try:
-            yield future.result()
-        except Exception as exc:  # the worker process died or the executor failed
-            yield RunResult(job.name, FAILED, error=f"worker failed: {describe_error(exc)}",
-                            output=job.html_path, worker_died=isinstance(exc, BrokenProcessPool))
+def _outcome(future: Future[RunResult], job: RunJob) -> RunResult:
+    """The result of a finished future (a lost worker or a cancelled run becomes a result too)."""
+    try:
+        return future.result()
+    except CancelledError:
+        return RunResult(job.name, INTERRUPTED, error="not started", output=job.html_path)
+    except Exception as exc:  # the worker process died or the executor failed
+        return RunResult(job.name, FAILED, error=f"worker failed: {describe_error(exc)}", output=job.html_path,
+                         worker_died=isinstance(exc, BrokenProcessPool))
+
+
+def _workers(pool: Executor) -> list[Any]:
+    """The worker processes of a ProcessPoolExecutor (none for other executors)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _stop_pool(pool: ProcessPoolExecutor, futures: dict[Future[RunResult], RunJob], record: Any,
+               stop: StopRequests) -> None:
+    """Stop a pool's runs: SIGTERM makes each worker kill its kernel; record the runs that still finish
+    within STOP_GRACE; then kill the workers that have not exited (a second Ctrl-C skips the wait)."""
+    processes = _workers(pool)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError, OSError):
+            os.kill(process.pid, signal.SIGTERM)
+    deadline, seen = time.monotonic() + STOP_GRACE, stop.count
+    remaining = {future for future in futures if not future.done()}
+    while remaining and time.monotonic() < deadline and stop.count == seen:
+        done, remaining = wait(remaining, timeout=POLL, return_when=FIRST_COMPLETED)
+        for future in done:
+            result = _outcome(future, futures[future])
+            if not result.worker_died:
+                record(result)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if stop.count == seen:
+            process.join(max(deadline - time.monotonic(), 0.1))
+        if process.is_alive():
+            process.kill()
 
 
 @dataclass
@@ -468,47 +356,75 @@ def run_batch(
     """Run the report sets (skipping up-to-date ones), write reports/index.html; results in input order.
 
     `executor`: any concurrent.futures.Executor (e.g. a Dask `Client(...).get_executor()`); by default a
-    pool of `workers` (CPU count) processes is created for the batch and shut down after it.
+    pool of `workers` (CPU count) processes is created for the batch and shut down after it. Raises
+    BusyError when another batch writes the same reports folder, BatchInterrupted on Ctrl-C or SIGTERM.
     """
     from tqdm import tqdm
 
     root = root or paths.project_root()
     reports_dir = reports_dir or root / "reports"
-    work = plan(sets, root, reports_dir, force=force, static=static, timeout=timeout, kernel_name=kernel_name)
-    results: dict[str, RunResult] = {result.name: result for result in work.skipped}
-    if not work.jobs:
-        if work.skipped:
-            write_index(reports_dir)
+    with exclusive(reports_dir, "report batch"):
+        for folder in (reports_dir, reports_dir / STATE_DIR, reports_dir / EXECUTED_DIR):
+            remove_stale(folder)  # temporary files of runs killed before they could clean up
+        work = plan(sets, root, reports_dir, force=force, static=static, timeout=timeout, kernel_name=kernel_name)
+        results: dict[str, RunResult] = {result.name: result for result in work.skipped}
+        if not work.jobs:
+            if work.skipped:
+                write_index(reports_dir)
+            return [results[name] for name in work.sets]
+        if not static:
+            export.vega_bundle()  # build the cached JavaScript bundle once, before the workers need it
+        disable = quiet_by_default() if progress is None else not progress
+        bar = tqdm(total=len(work.jobs), unit="rapport", disable=disable, file=sys.stderr)
+
+        def record(result: RunResult) -> None:
+            if result.status == INTERRUPTED or result.name in results:
+                return  # an interrupted run keeps its previous state and page
+            results[result.name] = result
+            _record(reports_dir, work.sets[result.name], work.fingerprints[result.name], result, work.run_time)
+            bar.update(1)
+
+        with signals_as_requests() as stop:
+            _run_rounds(work.jobs, record, executor, workers, stop)
+        bar.close()
+        write_index(reports_dir)
+        if stop.signum is not None:
+            finished = sum(result.status != SKIPPED for result in results.values())
+            raise BatchInterrupted(stop.signum, finished, len(work.jobs) - finished)
         return [results[name] for name in work.sets]
-    if not static:
-        export.vega_bundle()  # build the cached JavaScript bundle once, before the workers need it
-    disable = quiet_by_default() if progress is None else not progress
-    bar = tqdm(total=len(work.jobs), unit="rapport", disable=disable, file=sys.stderr)
 
-    def record(result: RunResult) -> None:
-        results[result.name] = result
-        _record(reports_dir, work.sets[result.name], work.fingerprints[result.name], result, work.run_time)
-        bar.update(1)
 
-    own, pending = executor is None, work.jobs
-    for final in (False, True):  # a second round only for runs lost with a crashed worker process
+def _run_rounds(jobs: list[RunJob], record: Any, executor: Executor | None, workers: int | None,
+                stop: StopRequests) -> None:
+    """Run the jobs, recording each result as it arrives; a second round only for runs lost with a crashed
+    worker process. When a stop is requested (Ctrl-C, SIGTERM): cancel what has not started, stop what runs,
+    record what finishes within STOP_GRACE, and return."""
+    own, pending = executor is None, jobs
+    for final in (False, True):
         pool = make_pool(min(workers or default_workers(), len(pending))) if own else executor
-        lost = set()
+        futures = {pool.submit(run_job, job): job for job in pending}
+        remaining, lost = set(futures), set()
         try:
-            for result in _collect(pending, pool):
-                if result.worker_died and own and not final:
-                    lost.add(result.name)
-                else:
-                    record(result)
+            while remaining and stop.signum is None:
+                done, remaining = wait(remaining, timeout=POLL, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = _outcome(future, futures[future])
+                    if result.worker_died and own and not final:
+                        lost.add(result.name)
+                    else:
+                        record(result)
+            if stop.signum is not None:
+                for future in remaining:
+                    future.cancel()
+                if own:
+                    _stop_pool(pool, futures, record, stop)
+                return
         finally:
             if own:
                 pool.shutdown(wait=True, cancel_futures=True)
         pending = [job for job in pending if job.name in lost]
         if not pending:
-            break
-    bar.close()
-    write_index(reports_dir)
-    return [results[name] for name in work.sets]
+            return
 
 
 def summary_table(results: list[RunResult]) -> str:
@@ -520,4 +436,3 @@ def summary_table(results: list[RunResult]) -> str:
     lines.append(f"{counts[OK]} ok, {counts[FAILED]} failed, {counts[SKIPPED]} skipped")
     lines += [f"failed: {r.name}: {r.error}" for r in results if r.status == FAILED]
     return "\n".join(lines)
-

@@ -6,10 +6,11 @@ optionally the KOSTRA-group correspondence tables listed by those versions). Eve
 bytes received, next to a `MANIFEST.csv` (columns of `helpers.manifest`).
 
 Run folder and failure policy (all or nothing): a run is written into a hidden staging folder
-`<dest_root>/.<stamp>.partial` and renamed to `<dest_root>/<stamp>` (UTC, `YYYYMMDDTHHMMSSZ`, a suffix `-2`,
-`-3`... if taken) only after every file and the manifest are complete. If anything fails, the staging folder
-is removed, so a run folder either holds a complete fetch or does not exist. Nothing outside the new folder
-is written; existing files are never overwritten.
+`<dest_root>/.<stamp>.pid<N>.partial` and renamed to `<dest_root>/<stamp>` (UTC, `YYYYMMDDTHHMMSSZ`, a suffix
+`-2`, `-3`... if taken) only after every file and the manifest are complete. If anything fails, the staging
+folder is removed, so a run folder either holds a complete fetch or does not exist; a staging folder left by
+a killed fetch (its process is gone) is removed by the next one. Nothing outside the new folder is written;
+existing files are never overwritten.
 
 Per table: GET `/tables/{id}/metadata` first; the requested codes are expanded (`*`, `?`-wildcards,
 `from(x)`, `to(x)`) and intersected with the codes that exist. A ContentsCode that does not exist is an error
@@ -20,7 +21,11 @@ limit; a GET URL longer than `MAX_GET_URL` characters is sent as POST with a JSO
 HTTP behaviour: at most `maxCallsPerTimeWindow` calls per `timeWindow` seconds (read from `/config`;
 30 per 60 s if missing), 429/5xx/network errors retried with exponential backoff (Retry-After honoured,
 at most `MAX_TRIES` tries), 4xx turned into `FetchError` naming the table and the query, a truncated or
-non-JSON body retried once and then reported as `FetchError`.
+non-JSON body retried once and then reported as `FetchError`. Bounds (a `Budget` shared by the calls of one
+fetch): each call must be complete within `REQUEST_DEADLINE` seconds however slowly its bytes come (httpx's
+timeout only bounds the pause between two pieces), the whole fetch within `FETCH_DEADLINE`, the waits before
+retries within `MAX_TOTAL_WAIT` in all, and no response may exceed `MAX_RESPONSE_BYTES` (the limit is in
+the message; the body is read in pieces, so a huge one never sits in memory).
 
 Why not pxwebpy (0.6.0, evaluated and not kept as a dependency): its `Client.call` returns `response.json()`,
 so the bytes as received are lost, and we must store exactly those; it retries only 429 (not 5xx, network
@@ -33,15 +38,13 @@ pxwebpy's `split_value_codes` (a private function there, hence not imported).
 
 from __future__ import annotations
 
-import email.utils
 import fnmatch
-import json
 import logging
 import math
 import os
+import re
 import shutil
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,10 +55,27 @@ from urllib.parse import urlencode
 import httpx
 
 from helpers import paths
-from helpers.atomic import atomic_write_bytes
+from helpers.atomic import atomic_write_bytes, remove_stale, temporary_name
 from helpers.errors import FetchError, InputError
 from helpers.indicators import CATALOGUE
 from helpers.manifest import SSB_LICENCE, sha256_file, write_manifest
+from helpers.ssb_http import (  # noqa: F401  (part of this module's interface)
+    BACKOFF_BASE,
+    FETCH_DEADLINE,
+    MAX_RESPONSE_BYTES,
+    MAX_TOTAL_WAIT,
+    MAX_TRIES,
+    MAX_WAIT,
+    REQUEST_DEADLINE,
+    TIMEOUT,
+    Budget,
+    Clock,
+    Http,
+    RateLimiter,
+    Request,
+    Sleep,
+    _retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +86,11 @@ DEFAULT_MAX_CALLS = 30
 DEFAULT_TIME_WINDOW = 60.0
 DEFAULT_MAX_CELLS = 800_000
 MAX_GET_URL = 2000
-MAX_TRIES = 5
-BACKOFF_BASE = 1.0
-MAX_WAIT = 300.0
-TIMEOUT = 60.0
 KLASS_FROM = "2005-01-01"
 REGION = "REGION"
 """Selection key standing for the table's region dimension (found in its metadata)."""
 REGION_NAMES = ("KOKkommuneregion0000", "Region")
 
-Clock = Callable[[], float]
-Sleep = Callable[[float], None]
 Now = Callable[[], datetime]
 Row = dict[str, str]
 
@@ -166,133 +180,6 @@ def queries_for(tables: Sequence[str] | None) -> tuple[TableQuery, ...]:
     if unknown:
         raise InputError(f"Unknown SSB table(s) {unknown}; the live fetch knows {', '.join(TABLE_IDS)}.")
     return tuple(query for query in TABLES if query.table in tables)
-
-
-# --------------------------------------------------------------------------------------------------------
-# HTTP: rate limit, retries, errors
-# --------------------------------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most `max_calls` calls in any `window` seconds (sliding window over the times of past calls)."""
-
-    def __init__(self, max_calls: int, window: float, clock: Clock = time.monotonic,
-                 sleep: Sleep = time.sleep):
-        self.max_calls = max(1, int(max_calls))
-        self.window = float(window)
-        self._clock = clock
-        self._sleep = sleep
-        self._calls: deque[float] = deque()
-
-    def acquire(self) -> None:
-        """Wait until one more call is allowed, then count it."""
-        while True:
-            now = self._clock()
-            while self._calls and now - self._calls[0] >= self.window:
-                self._calls.popleft()
-            if len(self._calls) < self.max_calls:
-                self._calls.append(now)
-                return
-            self._sleep(self.window - (now - self._calls[0]))
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta seconds or an HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - _utcnow()).total_seconds())
-
-
-def _snippet(content: bytes, limit: int = 400) -> str:
-    text = content.decode("utf-8", errors="replace").strip()
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-@dataclass(frozen=True)
-class Request:
-    """One HTTP call: method, URL and (for POST) a JSON body."""
-
-    method: str
-    url: str
-    body: dict[str, Any] | None = None
-
-    @property
-    def source(self) -> str:
-        """The query as written to the manifest and to error messages."""
-        if self.body is None:
-            return self.url
-        return f"POST {self.url} body={json.dumps(self.body, ensure_ascii=False, separators=(',', ':'))}"
-
-
-class Http:
-    """httpx calls with a rate limit, bounded retries and errors that name what was asked for."""
-
-    def __init__(self, client: httpx.Client, limiter: RateLimiter, *, sleep: Sleep = time.sleep,
-                 max_tries: int = MAX_TRIES, headers: dict[str, str] | None = None):
-        self.client = client
-        self.limiter = limiter
-        self._sleep = sleep
-        self.max_tries = max_tries
-        self.headers = headers or {}
-
-    def _wait(self, what: str, request: Request, attempt: int, retry_after: float | None) -> None:
-        delay = BACKOFF_BASE * 2 ** (attempt - 1) if retry_after is None else retry_after
-        if delay > MAX_WAIT:
-            raise FetchError(f"{what}: SSB asks to wait {delay:.0f} s before retrying {request.source}; "
-                             "try again later.")
-        self._sleep(delay)
-
-    def call(self, what: str, request: Request, valid: Callable[[Any], bool]) -> tuple[bytes, Any]:
-        """Send `request` and return (bytes as received, parsed JSON); FetchError naming `what` otherwise."""
-        bad_bodies = 0
-        for attempt in range(1, self.max_tries + 1):
-            last = attempt == self.max_tries
-            self.limiter.acquire()
-            try:
-                response = self.client.request(request.method, request.url, json=request.body,
-                                               headers=self.headers)
-            except httpx.TransportError as exc:
-                if last:
-                    raise FetchError(f"{what}: no complete answer after {attempt} tries "
-                                     f"({type(exc).__name__}: {exc}) for {request.source}") from exc
-                log.warning("%s: %s, retrying", what, exc)
-                self._wait(what, request, attempt, None)
-                continue
-            content, status = response.content, response.status_code
-            if status == 429 or status >= 500:
-                if last:
-                    raise FetchError(f"{what}: HTTP {status} after {attempt} tries for {request.source}. "
-                                     f"Response: {_snippet(content)}")
-                log.warning("%s: HTTP %s, retrying", what, status)
-                self._wait(what, request, attempt, _retry_after(response.headers.get("Retry-After")))
-                continue
-            if status >= 300:
-                raise FetchError(f"{what}: HTTP {status} {response.reason_phrase} for {request.source}. "
-                                 f"SSB says: {_snippet(content) or '(empty body)'}")
-            try:
-                parsed = json.loads(content)
-                ok = valid(parsed)
-            except ValueError:
-                ok = False
-            if ok:
-                return content, parsed
-            bad_bodies += 1
-            if bad_bodies > 1 or last:
-                raise FetchError(f"{what}: truncated or invalid JSON response ({len(content)} bytes) for "
-                                 f"{request.source}. Starts with: {_snippet(content, 120)!r}")
-            log.warning("%s: truncated or invalid JSON, retrying once", what)
-            self._wait(what, request, attempt, None)
-        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _is_object(data: Any) -> bool:
@@ -475,10 +362,10 @@ class SsbClient:
 
     @classmethod
     def open(cls, client: httpx.Client, base_url: str = BASE_URL, *, clock: Clock = time.monotonic,
-             sleep: Sleep = time.sleep, max_url: int = MAX_GET_URL) -> SsbClient:
+             sleep: Sleep = time.sleep, max_url: int = MAX_GET_URL, budget: Budget | None = None) -> SsbClient:
         """A client whose rate and cell limits come from `/config` (defaults, with a warning, if it fails)."""
         limiter = RateLimiter(DEFAULT_MAX_CALLS, DEFAULT_TIME_WINDOW, clock, sleep)
-        ssb = cls(Http(client, limiter, sleep=sleep), base_url, max_url=max_url)
+        ssb = cls(Http(client, limiter, sleep=sleep, budget=budget or Budget(clock)), base_url, max_url=max_url)
         request = Request("GET", f"{ssb.base_url}/config")
         try:
             content, config = ssb.http.call("SSB PxWebApi /config", request, _is_object)
@@ -669,30 +556,50 @@ def fetch_klass(run_dir: Path, *, klass_url: str = KLASS_URL, date_from: str = K
 
 def _new_run_name(dest_root: Path, stamp: str) -> str:
     name, number = stamp, 1
-    while (dest_root / name).exists() or (dest_root / f".{name}.partial").exists():
+    while (dest_root / name).exists() or any(dest_root.glob(f".{name}.*partial")):
         number += 1
         name = f"{stamp}-{number}"
     return name
 
 
+_OLD_STAGING = re.compile(r"^\.\d{8}T\d{6}Z(-\d+)?\.partial$")
+
+
+def remove_stale_staging(dest_root: Path) -> list[Path]:
+    """Delete staging folders of fetches that were killed (their process is gone), and unnamed ones of
+    earlier versions; return them."""
+    removed = remove_stale(dest_root)
+    for folder in dest_root.glob(".*.partial"):
+        if _OLD_STAGING.match(folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    for folder in removed:
+        log.warning("Removed %s, left by a fetch that did not finish", folder)
+    return removed
+
+
 def fetch(dest_root: Path = paths.RAW / "ssb" / "live", *, base_url: str = BASE_URL,
           klass_url: str = KLASS_URL, tables: Sequence[str] | None = None, klass: bool = True,
           kostra_groups: bool = False, klass_from: str = KLASS_FROM, clock: Clock = time.monotonic,
-          sleep: Sleep = time.sleep, now: Now = _utcnow, max_url: int = MAX_GET_URL) -> Path:
+          sleep: Sleep = time.sleep, now: Now = _utcnow, max_url: int = MAX_GET_URL,
+          budget: Budget | None = None) -> Path:
     """Fetch the tables of `TABLES` (or only `tables`) and KLASS into a new folder `dest_root/<UTC stamp>`.
 
     Returns the run folder, which holds the responses as received and MANIFEST.csv. All or nothing: on any
-    error nothing of the run is left behind (see the module docstring) and the error is raised.
+    error nothing of the run is left behind (see the module docstring) and the error is raised. `budget`
+    bounds the whole fetch (deadline, total waiting, response size; defaults from this module's constants).
     """
     queries = queries_for(tables)
     dest_root = Path(dest_root)
     dest_root.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(dest_root)
+    budget = budget or Budget(clock)
     name = _new_run_name(dest_root, now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
-    staging, final = dest_root / f".{name}.partial", dest_root / name
+    staging, final = dest_root / (temporary_name(name) + "partial"), dest_root / name
     staging.mkdir()
     try:
         with _open_client() as client:
-            ssb = SsbClient.open(client, base_url, clock=clock, sleep=sleep, max_url=max_url)
+            ssb = SsbClient.open(client, base_url, clock=clock, sleep=sleep, max_url=max_url, budget=budget)
             run = RunFolder(staging, now)
             rows: list[Row] = []
             if ssb.config is not None:
@@ -703,7 +610,7 @@ def fetch(dest_root: Path = paths.RAW / "ssb" / "live", *, base_url: str = BASE_
                 rows += fetch_table(query, staging, client=ssb, now=now)
             if klass:
                 http = Http(client, RateLimiter(DEFAULT_MAX_CALLS, DEFAULT_TIME_WINDOW, clock, sleep),
-                            sleep=sleep, headers={"Accept": "application/json"})
+                            sleep=sleep, headers={"Accept": "application/json"}, budget=budget)
                 rows += fetch_klass(staging, klass_url=klass_url, date_from=klass_from,
                                     kostra_groups=kostra_groups, http=http, now=now)
         write_manifest(staging / "MANIFEST.csv", rows)

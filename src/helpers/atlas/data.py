@@ -131,7 +131,7 @@ def check_parameters(kommuner: object, indikatorer: object, struktur: object
     codes = []
     for code in kommuner:
         text = str(code).strip()
-        if not text.isdigit() or len(text) > 4:
+        if not (text.isascii() and text.isdigit()) or len(text) > 4:  # no fullwidth or other digits
             raise InputError(f"Ugyldig kommunenummer / invalid kommune code {code!r}: "
                              "use four digits, e.g. '0301'.")
         codes.append(text.zfill(4))

@@ -16,7 +16,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from helpers import charts, kart, paths
+from helpers import charts, csp, kart, paths
 from helpers import indicators as catalogue
 from helpers.atlas.data import DEFAULT_KOMMUNE, DEFAULT_STRUCTURE
 from helpers.atlas.map import map_params, map_view
@@ -87,6 +87,7 @@ def atlas_html(data: dict[str, Any], default: str = DEFAULT_KOMMUNE) -> str:
         absent = ", ".join(catalogue.get(i).display for i in data["missing"])
         notes.append(f"Ikke med fordi datagrunnlaget mangler tall: {absent}.")
     options = {
+        **csp.VEGA_EMBED_OPTIONS,
         "renderer": "svg", "actions": False, "formatLocale": charts.NORWEGIAN_LOCALE["number"],
         "timeFormatLocale": charts.NORWEGIAN_LOCALE["time"],
     }
@@ -103,7 +104,7 @@ def atlas_html(data: dict[str, Any], default: str = DEFAULT_KOMMUNE) -> str:
         if page.count(token) != 1:
             raise RuntimeError(f"atlas template: expected one {token}")
         page = page.replace(token, text)
-    return page
+    return csp.with_policy(page)  # no network, only the page's own scripts (helpers.csp)
 
 
 def render_atlas(

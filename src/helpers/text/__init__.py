@@ -52,7 +52,6 @@ from helpers.text._report import (
     title,
     weights_table,
 )
-from helpers.text._safe import md_escape
 
 __all__ = [
     "DID_REASONS",
@@ -82,7 +81,6 @@ __all__ = [
     "indicator_table",
     "its_table",
     "left_out_line",
-    "md_escape",
     "measured_phrase",
     "peer_phrase",
     "pretrend_table",

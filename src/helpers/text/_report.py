@@ -96,12 +96,13 @@ SYNTHETIC_REFUSED = {
 }
 
 
-def title(comparison: Comparison, structure: str) -> str:
-    """The report's heading, with the borders and the comparison group."""
+def title(comparison: Comparison, structure: str) -> tuple[str, str]:
+    """The report's heading and the line under it (plain text: the notebook escapes it into Markdown)."""
     borders = "slik tallene ble rapportert" if structure == AS_REPORTED else f"på {structure}-grenser"
-    return (f"## {comparison.kommune} ({comparison.kommunenr}): kapasitet før {period_label(comparison.before)} "
-            f"og etter {period_label(comparison.after)}\n\nHjemmesykepleie og sykehjem, {borders}. "
-            f"Sammenlignet med: {group_description(comparison.group)}.")
+    heading = (f"{comparison.kommune} ({comparison.kommunenr}): kapasitet før {period_label(comparison.before)} "
+               f"og etter {period_label(comparison.after)}")
+    return heading, (f"Hjemmesykepleie og sykehjem, {borders}. Sammenlignet med: "
+                     f"{group_description(comparison.group)}.")
 
 
 def caveats(comparison: Comparison, panel: pl.DataFrame, reform_breaks: Mapping[int, str],
@@ -124,7 +125,7 @@ def caveats(comparison: Comparison, panel: pl.DataFrame, reform_breaks: Mapping[
     if excluded:
         out.append(f"{excluded} flaggede verdier for kommunen er utelatt (usannsynlige verdier, delte koder e.l.).")
     if suppressed:
-        out.append(f"{suppressed} tall er skjult av SSB (små tall, `:`) og regnet som manglende.")
+        out.append(f"{suppressed} tall er skjult av SSB (små tall, «:») og regnet som manglende.")
     window = (comparison.before[0], last)
     flagged_group = panel.filter(pl.col("kommunenr").is_in(list(comparison.group.codes)),
                                  pl.col("flag").is_not_null(), pl.col("value").is_not_null(),
@@ -137,7 +138,7 @@ def caveats(comparison: Comparison, panel: pl.DataFrame, reform_breaks: Mapping[
         flags = own.filter(pl.col("indicator") == indicator_id, pl.col("flag").is_not_null())["flag"]
         reason = ""
         if not spec.in_snapshot:
-            reason = " Tabellen finnes ikke i øyeblikksbildet; hentes med `fetch`."
+            reason = " Tabellen finnes ikke i øyeblikksbildet; hentes med «fetch»."
         elif flags.len():
             first_flag = flags.str.split(";").list.first().mode().sort()[0]
             reason = f" Årsak: {FLAG_LABELS.get(first_flag, first_flag).lower()}."
