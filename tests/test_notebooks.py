@@ -46,6 +46,7 @@ def test_cleaning_notebook_runs_and_writes_the_table(tmp_path):
     assert "328 301" in text.replace("\u00a0", " ")  # rows in the table, Norwegian thousands separator
     assert "Eigersund" in text  # the known reporting error is listed among the flagged values
     assert "Røyken" in text and "Hurum" in text  # Asker's crosswalk
+    assert "IPLOS 2019" in text and "Ålesund og Haram" in text  # the whole caveats register
     assert "commit ccec304" in text and "ccec3043e06540e7" not in text  # short versions in the sources table
     assert "Panel per historisk kommunenummer" in text  # Norwegian descriptions
     assert "Ikke aktuelt (.)" in text and "SSB, landet (%)" in text and "1612 Hemne" in text  # coverage, shown
@@ -83,6 +84,8 @@ def test_before_after_report_for_old_asker_as_reported(tmp_path):
     assert "Hvor mye avhenger resultatet av gruppen" in text and "Alle med uendrede grenser" in text
     assert "ventes omtrent" in text and "Holm-justering" in text
     assert "færre enn 3 år etter bruddet" in text  # two after-years: the ITS gives no p
+    # entries of the caveats register that touch 0220's figures 2007–2016, and none that do not
+    assert "Skjulte små tall:" in text and "Nevneren for 80+-ratene:" in text and "Brudd 2019" not in text
 
 
 @pytest.mark.parametrize(

@@ -1,42 +1,12 @@
-"""Known breaks in the series: reforms and changes in how SSB collects and groups the figures.
+"""Breaks in a kommune's own series from reforms (merger, split, new number), for charts and caveats.
 
-Every report lists the breaks that fall inside its years; charts draw the reform years as rules.
+Breaks that touch every kommune (IPLOS 2019, the 2020 reform, ...) are entries of the caveats register
+(helpers.caveats).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from helpers.reforms import Reforms
-
-
-@dataclass(frozen=True)
-class KnownBreak:
-    """A year from which figures are not fully comparable with the years before."""
-
-    year: int
-    label: str
-    description: str
-
-
-KNOWN_BREAKS: tuple[KnownBreak, ...] = (
-    KnownBreak(2019, "IPLOS 2019",
-               "Ny versjon av IPLOS-registeret fra 2019 ga ufullstendige registreringer i noen kommuner "
-               "(SSBs fotnote til 12003 og 04469); rehabilitering utenfor institusjon regnes ikke lenger som "
-               "omsorgstjeneste."),
-    KnownBreak(2020, "KOSTRA-grupper 2020",
-               "SSB reviderte kommunegrupperingen (KOSTRA-grupper) fra 2020 med ny nummerering; grupper før og "
-               "etter er ikke sammenlignbare. Samme år trådte kommunereformen i kraft (356 kommuner)."),
-    KnownBreak(2024, "Private rapporterer selv fra 2024",
-               "Fra rapporteringsåret 2024 rapporterer private foretak KOSTRA skjema 5 selv; samme år ble "
-               "fylker og Ålesund delt og mange kommunenummer endret."),
-)
-
-
-def breaks_between(first: int, last: int) -> tuple[KnownBreak, ...]:
-    """Known breaks with first < year ≤ last (a break in year Y separates Y-1 from Y)."""
-    return tuple(b for b in KNOWN_BREAKS if first < b.year <= last)
-
 
 REFORM_LABELS: dict[str, str] = {
     "merger": "Kommunesammenslåing",

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from helpers.analysis import POOR_FIT_PCT, Comparison, ItsResult, SyntheticControl, period_label
-from helpers.breaks import breaks_between
+from helpers.caveats import Caveat, applicable
 from helpers.formatting import format_number
 from helpers.indicators import BY_ID
 from helpers.schema import AS_REPORTED, FLAG_LABELS
@@ -112,8 +112,7 @@ def caveats(comparison: Comparison, panel: pl.DataFrame, reform_breaks: Mapping[
     if requested != comparison.kommunenr:
         out.append(f"Kommunenummer {requested} er analysert som {comparison.kommunenr} på {structure}-grenser.")
     first, last = comparison.pre[0], comparison.after[1]
-    for known in breaks_between(first, last):
-        out.append(f"Brudd {known.year} ({known.label}): {known.description}")
+    out += register_lines(applicable(first, last, comparison.kommunenr, comparison.indicators, ("break", "caveat")))
     for year, kind in reform_breaks.items():
         if year > first:
             out.append(REFORM_CAVEATS[kind].format(kommune=comparison.kommune, year=year))
@@ -150,6 +149,12 @@ def caveats(comparison: Comparison, panel: pl.DataFrame, reform_breaks: Mapping[
     for row in short.iter_rows(named=True):
         out.append(f"«{row['label']}»: tall for {row['n_before']} av årene før og {row['n_after']} av årene etter.")
     return out
+
+
+def register_lines(entries: list[Caveat]) -> list[str]:
+    """Entries of the caveats register as lines: "Brudd 2019 (IPLOS 2019): …", "Skjulte små tall: …"."""
+    return [f"Brudd {c.year} ({c.title}): {c.text}" if c.kind == "break" else f"{c.title}: {c.text}"
+            for c in entries]
 
 
 def its_table(results: Mapping[str, ItsResult]) -> pl.DataFrame:
