@@ -84,7 +84,7 @@ def test_secondary_links_resolve_to_rows_labelled_secondary():
     document = load_claims(ARSRAPPORT)
     secondary = claims.load_secondary()
     rows = claims.secondary_for(document.get("utskrivningsklare_liggetid").secondary_evidence, secondary)
-    assert rows.height == 2 and rows["kildetype"].to_list() == ["sekundær", "sekundær"]
+    assert rows.height == 2 and rows["source_kind"].to_list() == ["secondary", "secondary"]
     assert sorted(rows["value"].to_list()) == [291.0, 748.0]
 
 

@@ -207,22 +207,22 @@ def _header(path: Path, list_key: str, versions: tuple[int, ...], secondary_csv:
 
 
 def load_secondary(path: Path | str = DEFAULT_SECONDARY_CSV) -> pl.DataFrame:
-    """The secondary (non-SSB) facts, kommunenummer as text, labelled ``kildetype = "sekundær"``."""
+    """The secondary (non-SSB) facts, kommunenummer as text, labelled ``source_kind = "secondary"``."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: secondary-facts file not found.")
     frame = pl.read_csv(path, schema_overrides={"kommunenummer": pl.String, "year": pl.Int64, "value": pl.Float64,
                                                 "symbol": pl.String})
-    return frame.with_columns(pl.lit("sekundær").alias("kildetype"))
+    return frame.with_columns(pl.lit("secondary").alias("source_kind"))
 
 
 def secondary_for(links: Sequence[SecondaryLink], secondary: pl.DataFrame) -> pl.DataFrame:
-    """The secondary-facts rows a claim or promise links to (labelled ``kildetype = "sekundær"``)."""
+    """The secondary-facts rows a claim or promise links to (labelled ``source_kind = "secondary"``)."""
     if not links:
-        return secondary.clear().with_columns(merknad=pl.lit(None, dtype=pl.String))
+        return secondary.clear().with_columns(note=pl.lit(None, dtype=pl.String))
     keys = pl.DataFrame(
         [(link.kommunenummer, link.year, link.indicator, link.note) for link in links],
-        schema={"kommunenummer": pl.String, "year": pl.Int64, "indicator": pl.String, "merknad": pl.String},
+        schema={"kommunenummer": pl.String, "year": pl.Int64, "indicator": pl.String, "note": pl.String},
         orient="row",
     )
     return keys.join(secondary, on=["kommunenummer", "year", "indicator"], how="left")
