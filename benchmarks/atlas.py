@@ -15,9 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers import kart
-from helpers.atlas import render_atlas
-from helpers.browser import HeadlessChromium, find_chromium
+from helpers.reports.atlas import render_atlas
+from helpers.sources import kart
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the headless-Chromium driver of the tests
+from browser import HeadlessChromium, find_chromium
 
 RUNS = 5
 

@@ -17,7 +17,7 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from helpers.build import build_indicators
+from helpers.table.build import build_indicators
 t1 = time.perf_counter()
 table = build_indicators(out=Path(sys.argv[1]) / "indicators.parquet")
 t2 = time.perf_counter()

@@ -19,10 +19,10 @@ from scipy import stats
 
 from helpers import analysis
 from helpers.analysis._its import fit_years, series_by_unit
-from helpers.build import load_indicators
 from helpers.errors import InputError
-from helpers.indicators import DEFAULT_REPORT_SET
-from helpers.reforms import load_reforms
+from helpers.sources.indicators import DEFAULT_REPORT_SET
+from helpers.table.build import load_indicators
+from helpers.table.reforms import load_reforms
 
 IDS = [i for i in DEFAULT_REPORT_SET if i != "institution_places_per_100_80plus"]
 WINDOWS = [((2012, 2013), (2015, 2017)), ((2016, 2017), (2019, 2021)), ((2018, 2019), (2021, 2023))]

@@ -1,4 +1,4 @@
-"""How often the outlier rule (helpers.outliers) flags by chance, and how often it catches a real collapse.
+"""How often the outlier rule (helpers.table.outliers) flags by chance, and how often it catches a real collapse.
 
 Simulated 17-year count series (Poisson at a level m, optionally with extra year-to-year noise of log sd 0.2,
 which is what real kommune series look like): the share of values flagged when nothing is wrong (false
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from helpers.outliers import outlier_mask
-from helpers.schema import conform
+from helpers.sources.schema import conform
+from helpers.table.outliers import outlier_mask
 
 YEARS = 17
 DIP_AT = 8

@@ -22,7 +22,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from helpers import paths, reportsets, runner, worker
+from helpers import paths
+from helpers.reports import reportsets, runner, worker
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "notebooks" / "charts.ipynb"
 SAMPLE_KOMMUNER = ["0301", "1103", "3203", "4601", "5001", "1804", "3105", "4204", "3301", "1506"]

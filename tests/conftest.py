@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 from helpers import paths
-from helpers.build import build_indicators
-from helpers.reforms import Reforms, load_reforms
+from helpers.table.build import build_indicators
+from helpers.table.reforms import Reforms, load_reforms
 
 ROOT = paths.ROOT
 

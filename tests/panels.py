@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from helpers.schema import conform
+from helpers.sources.schema import conform
 
 RATE = "long_term_users_80plus_per_100_80plus"
 COUNT = "long_term_users"

@@ -37,8 +37,7 @@ def copy_raw(tmp: Path) -> Path:
 def start_chromium(width: int = 1280):
     """A started headless Chromium, or a skipped test (with the reason) where none can run."""
     import pytest
-
-    from helpers.browser import BrowserError, HeadlessChromium, find_chromium
+    from browser import BrowserError, HeadlessChromium, find_chromium
 
     if find_chromium() is None:
         pytest.skip("no Chromium installed (Debian: apt-get install chromium; .ci/run installs it)")
@@ -57,7 +56,7 @@ def accept_change(raw: Path, relative: str) -> None:
     import csv
     import io
 
-    from helpers.manifest import MANIFEST_COLUMNS, read_manifest, sha256_file
+    from helpers.sources.manifest import MANIFEST_COLUMNS, read_manifest, sha256_file
 
     rows = read_manifest(raw / "MANIFEST.csv")
     for row in rows:

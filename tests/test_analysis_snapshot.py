@@ -13,7 +13,7 @@ from panels import only
 
 from helpers import analysis
 from helpers.errors import InputError
-from helpers.indicators import DEFAULT_REPORT_SET
+from helpers.sources.indicators import DEFAULT_REPORT_SET
 
 IDS = [i for i in DEFAULT_REPORT_SET if i != "institution_places_per_100_80plus"]
 MERGER = {"before": (2018, 2019), "after": (2021, 2022), "pre_start": 2007}

@@ -1,4 +1,4 @@
-"""The exploration helpers (helpers.atlas) and the offline atlas page, in headless Chromium when installed."""
+"""The exploration helpers (helpers.reports.atlas) and the offline atlas page, in headless Chromium when installed."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from browser import HeadlessChromium
 from support import start_chromium
 
-from helpers import atlas, kart, paths
-from helpers.browser import HeadlessChromium
+from helpers import paths
 from helpers.errors import InputError
+from helpers.reports import atlas
+from helpers.sources import kart
 
 RATE = "home_service_users_80plus_per_100_80plus"
 LONG_TERM = "long_term_users_80plus_per_100_80plus"
@@ -340,7 +342,7 @@ def test_exploration_notebook_runs_with_defaults(processed, tmp_path):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     text = json.dumps(outputs, ensure_ascii=False)
     assert "Asker: Hjemmetj. 80+ per 100 80+ (prosent)" in text and "Bærum" in text
-    from helpers.export import chart_spec
+    from helpers.reports.export import chart_spec
 
     charts = [found[0] for o in outputs if o.get("output_type") != "stream" and (found := chart_spec(o))]
     assert len(charts) == 1 and '"bind": "scales"' in json.dumps(charts[0])

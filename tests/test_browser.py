@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 import yaml
 
-from helpers import export, paths, runner
+from helpers import paths
+from helpers.reports import export, runner
 
 CHROMIUM = Path("/usr/bin/chromium")
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
@@ -57,7 +58,7 @@ def report_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_charts_render_offline_with_tooltips(report_page: Path, tmp_path: Path) -> None:
-    from helpers.browser import HeadlessChromium
+    from browser import HeadlessChromium
 
     with HeadlessChromium(str(CHROMIUM), width=1100) as browser:
         browser.open(report_page.as_uri())
@@ -153,7 +154,7 @@ ELEMENTS_FROM_THE_ATTEMPTS = (
 
 
 def test_injection_attempts_in_a_claims_file_render_as_text(poisoned_page: Path, tmp_path: Path) -> None:
-    from helpers.browser import BrowserError, HeadlessChromium
+    from browser import BrowserError, HeadlessChromium
 
     with HeadlessChromium(str(CHROMIUM), width=1100) as browser:
         browser.open(poisoned_page.as_uri())
@@ -189,8 +190,8 @@ INLINE_CSV = (
 
 
 def test_inline_csv_data_is_read_without_eval(report_page: Path) -> None:
-    """d3-dsv builds CSV rows with `new Function`; helpers.csp's wrapper hands Vega JSON rows instead."""
-    from helpers.browser import HeadlessChromium
+    """d3-dsv builds CSV rows with `new Function`; helpers.reports.csp's wrapper hands Vega JSON rows instead."""
+    from browser import HeadlessChromium
 
     with HeadlessChromium(str(CHROMIUM)) as browser:
         browser.open(report_page.as_uri())

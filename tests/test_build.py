@@ -8,11 +8,11 @@ import polars as pl
 import pytest
 from support import accept_change, copy_raw, value_of
 
-from helpers.build import build_indicators
 from helpers.errors import DataError, InputError
-from helpers.manifest import sha256_file
-from helpers.reconcile import reconcile_share_80plus
-from helpers.validate import validate
+from helpers.sources.manifest import sha256_file
+from helpers.table.build import build_indicators
+from helpers.table.reconcile import reconcile_share_80plus
+from helpers.table.validate import validate
 
 
 def test_asker_2019_home_service_users_on_2024_borders_sum_the_three_predecessors(built_table, raw_panel):
@@ -157,7 +157,7 @@ def test_a_damaged_snapshot_never_builds(tmp_path, damage, message):
 
 
 def test_build_info_lists_every_verified_raw_file(tmp_path):
-    from helpers.manifest import read_manifest
+    from helpers.sources.manifest import read_manifest
 
     out = tmp_path / "indicators.parquet"
     raw = copy_raw(tmp_path)
@@ -189,7 +189,7 @@ def test_source_ssb_without_a_fetch_says_to_run_fetch(tmp_path):
 
 def test_source_ssb_reads_the_latest_fetch_and_replaces_snapshot_rows(tmp_path):
     """A fake fetch run made of a real recorded 12209 response, with one value changed to show the swap."""
-    from helpers.manifest import write_manifest
+    from helpers.sources.manifest import write_manifest
 
     raw = copy_raw(tmp_path)
     run = raw / "ssb" / "live" / "20261201T000000Z"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import caveats
 from helpers.errors import DataError
+from helpers.table import caveats
 
 
 def ids(entries) -> list[str]:

@@ -1,4 +1,4 @@
-"""helpers.charts: structure of the Vega-Lite specs, and offline rendering to SVG with vl-convert."""
+"""helpers.present.charts: structure of the Vega-Lite specs, and offline rendering to SVG with vl-convert."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import polars as pl
 import pytest
 import vl_convert
 
-from helpers import analysis, charts
+from helpers import analysis
 from helpers.errors import InputError
-from helpers.formatting import MINUS, NBSP
-from helpers.schema import conform
+from helpers.present import charts
+from helpers.present.formatting import MINUS, NBSP
+from helpers.sources.schema import conform
 
 BEFORE, AFTER = (2016, 2019), (2021, 2024)
 INDICATORS = [
@@ -185,7 +186,7 @@ def test_builders_accept_polars_without_conversion(result: analysis.Comparison) 
 
 
 def test_coverage_chart_is_a_heatmap_of_shares(built_table):
-    from helpers import quality
+    from helpers.table import quality
 
     coverage = quality.coverage(built_table, "2024")
     spec = charts.coverage_chart(coverage, quality.indicator_labels()).to_dict()

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import yaml
 
-from helpers import paths, text
+from helpers import paths
 from helpers.analysis import claims
 from helpers.analysis.claims import (
     NOT_SUPPORTED,
@@ -28,6 +28,7 @@ from helpers.analysis.claims import (
     parse_period,
 )
 from helpers.errors import DataError, InputError
+from helpers.present import text
 
 ARSRAPPORT = claims.CLAIMS_DIR / "arsrapport_2015.yml"
 PROGRAMME = claims.CLAIMS_DIR / "ap_program.yml"

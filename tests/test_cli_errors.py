@@ -57,7 +57,7 @@ def test_a_non_numeric_cell_names_file_line_and_column(root: Path) -> None:
 @pytest.mark.parametrize("command", [["atlas"], ["report", "--every-kommune"]], ids=["atlas", "every-kommune"])
 def test_a_damaged_processed_table_says_to_rebuild(root: Path, command: list[str]) -> None:
     table = root / "data" / "processed" / "indicators.parquet"
-    table.write_bytes((paths.INDICATORS_PARQUET.read_bytes() if paths.INDICATORS_PARQUET.exists()
+    table.write_bytes((paths.indicators_parquet().read_bytes() if paths.indicators_parquet().exists()
                        else b"PAR1" + b"x" * 5000)[:4000])
     err = one_line(helpers_cli(root, *command))
     assert f"{table}: cannot be read (parquet: " in err and "rebuild it with `python -m helpers build`" in err

@@ -12,7 +12,7 @@ import nbformat
 import polars as pl
 import pytest
 
-from helpers import csp, export, runner
+from helpers.reports import csp, export, runner
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 PARAMETERS = {"kommune": "3203", "factor": 3}

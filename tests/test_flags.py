@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.errors import DataError
-from helpers.flags import add_flag, remove_flag, sorted_flags, tidy_flags_and_symbols
-from helpers.indicators import series_years
-from helpers.schema import FLAG_LABELS, conform
-from helpers.validate import validate
+from helpers.sources.indicators import series_years
+from helpers.sources.schema import FLAG_LABELS, conform
+from helpers.table.flags import add_flag, remove_flag, sorted_flags, tidy_flags_and_symbols
+from helpers.table.validate import validate
 
 names = st.sampled_from(sorted(FLAG_LABELS))
 

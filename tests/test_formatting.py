@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.formatting import MINUS, MISSING, NBSP, format_number, format_percent
+from helpers.present.formatting import MINUS, MISSING, NBSP, format_number, format_percent
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from support import start_chromium
 
-from helpers import atlas, front_page
-from helpers.reportsets import load_reportsets
+from helpers.reports import atlas, front_page
+from helpers.reports.reportsets import load_reportsets
 
 
 def _entries(ok: bool = True) -> list[dict]:

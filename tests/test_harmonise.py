@@ -6,10 +6,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.harmonise import harmonise_counts, harmonise_levels, mapping_for_years
-from helpers.rates import derive
-from helpers.reforms import Reforms
-from helpers.schema import conform
+from helpers.sources.schema import conform
+from helpers.table.harmonise import harmonise_counts, harmonise_levels, mapping_for_years
+from helpers.table.rates import derive
+from helpers.table.reforms import Reforms
 
 # 2008: A1+A2 -> A9 (merger); 2009: B1 -> B2 (renumbering); 2010: S1 -> S2 + S3 (split); C1 unchanged.
 CHANGES = pl.DataFrame(

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import jsonstat, paths
+from helpers import paths
 from helpers.errors import DataError
+from helpers.sources import jsonstat
 
 SHARE_FILE = paths.RAW / "ssb" / "ssb_12209_v2_response.json"
 

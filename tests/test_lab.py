@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from support import descendants, owned, signal_and_wait, wait_until
 
-from helpers import lab
 from helpers.errors import InputError
+from helpers.reports import lab
 
 TOKEN = "omsorgskapasitet-test-token"
 START_TIMEOUT = 60.0
@@ -134,7 +134,7 @@ def test_lab_starts_with_the_kernel_the_notebook_and_bokmaal(jupyter_dirs):
 
 FAKE_LAB = """
 import sys
-from helpers import lab
+from helpers.reports import lab
 lab.register_kernel = lambda *args, **kwargs: None
 lab.lab_command = lambda *args, **kwargs: [sys.executable, "-c", "import time; time.sleep(120)"]
 sys.exit(lab.main(["--no-browser"]))

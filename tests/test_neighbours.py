@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import kart
 from helpers.errors import InputError
-from helpers.neighbours import island_kommuner, land_neighbours, land_neighbours_via_2024, neighbour_pairs
+from helpers.sources import kart
+from helpers.table.neighbours import island_kommuner, land_neighbours, land_neighbours_via_2024, neighbour_pairs
 
 
 def test_asker_borders_baerum_and_lier_on_land_not_drammen_across_the_fjord():

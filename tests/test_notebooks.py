@@ -112,7 +112,7 @@ def test_before_after_report_stops_in_the_first_cell_on_bad_parameters(tmp_path,
 def test_before_after_report_takes_the_windows_and_group_the_command_line_makes(tmp_path):
     """`report --kommune 3203 --before 2012 --after 2014-2016 --comparison 3201,3301,3312,0301`: the command
     line accepted such windows and the notebook then refused them ("must be two years")."""
-    from helpers import reportsets
+    from helpers.reports import reportsets
 
     report = reportsets.before_after_set("3203", reportsets.parse_years("2012"), reportsets.parse_years("2014-2016"),
                                          comparison=reportsets.parse_comparison("3201,3301,3312,0301"))

@@ -6,8 +6,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.outliers import flag_outliers, outlier_mask
-from helpers.schema import conform
+from helpers.sources.schema import conform
+from helpers.table.outliers import flag_outliers, outlier_mask
 
 
 def series(values: list[float | None], indicator: str = "home_service_users") -> pl.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.errors import InputError
-from helpers.parameters import check_years
+from helpers.reports.parameters import check_years
 
 
 @pytest.mark.parametrize(

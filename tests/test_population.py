@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 from support import value_of
 
-from helpers.panel import population_by_area, read_panel
-from helpers.population import HISTORIC_SOURCE, population_rows, read_historic_population
-from helpers.schema import AS_REPORTED
+from helpers.sources.panel import population_by_area, read_panel
+from helpers.sources.schema import AS_REPORTED
+from helpers.table.population import HISTORIC_SOURCE, population_rows, read_historic_population
 
 
 def test_old_asker_gets_its_own_80plus_population(built_table):

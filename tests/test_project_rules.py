@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from helpers import paths
-from helpers.manifest import read_manifest, verify_manifest
+from helpers.sources.manifest import read_manifest, verify_manifest
 
 MANIFESTS = sorted(paths.RAW.rglob("MANIFEST.csv"))
 

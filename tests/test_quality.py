@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from helpers import paths, quality
-from helpers.sources import DESCRIPTIONS_NB, short_version, sources_table
+from helpers import paths
+from helpers.sources.descriptions import DESCRIPTIONS_NB, short_version, sources_table
+from helpers.table import quality
 
 
 def test_coverage_counts_add_up_and_name_the_reasons(built_table):

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from helpers.errors import DataError, InputError
-from helpers.reforms import Restoration, load_reforms, read_restorations
+from helpers.table.reforms import Restoration, load_reforms, read_restorations
 
 
 @pytest.mark.parametrize(("year", "count"), [(2007, 431), (2019, 422), (2020, 356), (2023, 356), (2024, 357)])

@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 import yaml
 
-from helpers import cli, reportsets, runner
+from helpers import cli
 from helpers.errors import DataError, InputError
+from helpers.reports import reportsets, runner
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 
@@ -44,7 +45,7 @@ def write_sets(root: Path, entries: list[dict]) -> Path:
 
 def add_raw_file(root: Path, name: str, data: bytes) -> str:
     """A file in the project's data/raw with its manifest row; returns its sha256."""
-    from helpers.manifest import sha256_file
+    from helpers.sources.manifest import sha256_file
 
     raw = root / "data" / "raw"
     (raw / name).write_bytes(data)
@@ -185,7 +186,7 @@ def test_the_command_line_takes_any_window_and_a_list_of_codes(project: Path,
     assert report.parameters["before"] == [2012, 2014] and report.parameters["after"] == [2016, 2016]
     assert report.parameters["comparison"] == ["3201", "3024", "3025"]
     # ... and the notebook's own check takes what the command line made (it wanted exactly two years).
-    from helpers.parameters import check_years
+    from helpers.reports.parameters import check_years
 
     assert check_years(report.parameters["before"], "before") == (2012, 2014)
     assert check_years(report.parameters["after"], "after") == (2016, 2016)

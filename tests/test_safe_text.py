@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from helpers.safe_text import (
+from helpers.present.safe_text import (
     SafeMarkdown,
     code,
     escape_html,
@@ -131,7 +131,7 @@ def test_tables_show_names_notes_and_reasons_as_text() -> None:
     """Table cells and headers from data files (kommune names, notes, reasons, source titles) are escaped."""
     import polars as pl
 
-    from helpers.tables import display_table
+    from helpers.present.tables import display_table
 
     frame = pl.DataFrame({"<b>kolonne</b>": ["<img src=x onerror=alert(1)>"], "merknad": ["[x](javascript:1)"]})
     parsed = parse(display_table(frame)._repr_html_())

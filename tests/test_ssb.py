@@ -1,4 +1,4 @@
-"""The live path `helpers.ssb` against a local HTTP server serving recorded responses (never the internet)."""
+"""The live path `helpers.sources.ssb` against a local HTTP server serving recorded responses (never the internet)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from helpers import ssb
 from helpers.errors import FetchError, InputError
-from helpers.manifest import MANIFEST_COLUMNS, SSB_LICENCE, read_manifest, verify_manifest, verify_raw
+from helpers.sources import ssb
+from helpers.sources.manifest import MANIFEST_COLUMNS, SSB_LICENCE, read_manifest, verify_manifest, verify_raw
 
 FIXTURES = Path(__file__).parent / "fixtures" / "http"
 PX = "/api/pxwebapi/v2"
@@ -458,7 +458,7 @@ def test_config_failure_falls_back_to_defaults(server: FakeSsb, fake_time: FakeT
                                                caplog: pytest.LogCaptureFixture) -> None:
     server.standard()
     server.on(f"{PX}/config", Reply(404))
-    with caplog.at_level(logging.WARNING, logger="helpers.ssb"):
+    with caplog.at_level(logging.WARNING, logger="helpers.sources.ssb"):
         folder = run(server, fake_time, tmp_path)
     assert "default limits" in caplog.text
     assert not (folder / "pxwebapi_config.json").exists()
@@ -562,8 +562,9 @@ def test_a_response_over_the_size_limit_is_refused_with_the_limit(server: FakeSs
     server.standard()
     server.on(f"{PX}/tables/12209/data", Reply(size=64 << 20, announce=announce))
     budget = ssb.Budget(fake_time.clock, max_bytes=8 << 20)
-    with pytest.raises(FetchError, match=r"the response (announces 67,108,864 bytes, more|is larger) than the limit "
-                                         r"of 8,388,608 bytes per response \(helpers.ssb_http.MAX_RESPONSE_BYTES\)"):
+    with pytest.raises(FetchError, match=r"the response (announces 67,108,864 bytes, more|is larger) than the "
+                                         r"limit of 8,388,608 bytes per response "
+                                         r"\(helpers.sources.ssb_http.MAX_RESPONSE_BYTES\)"):
         run(server, fake_time, tmp_path, budget=budget)
     assert len(server.data_calls()) == 1  # not retried: the answer would be as big again
     assert list(tmp_path.iterdir()) == []

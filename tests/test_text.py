@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import text
-from helpers.formatting import MINUS, NBSP
+from helpers.present import text
+from helpers.present.formatting import MINUS, NBSP
 
 CAUSAL = ("effekt", "førte til", "fører til", "skyldes", "på grunn av", "forårsak", "bidro til", "resulterte",
           "takket være", "som følge av", "virket", "påvirket")

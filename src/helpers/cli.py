@@ -15,9 +15,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from helpers import paths, reportsets
+from helpers import paths
 from helpers.errors import InputError, OmsorgError
 from helpers.processes import exit_code, stop_on_signals
+from helpers.reports import reportsets
 
 DEFAULT_BEFORE, DEFAULT_AFTER = "2018-2019", "2021-2022"
 REPORTS_FILE_HELP = "parameter sets (default: reports.yml at the project root)"
@@ -77,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Fetch the SSB tables and KLASS into a new dated folder."""
-    from helpers import ssb
+    from helpers.sources import ssb
 
     folder = ssb.fetch()
     print(f"fetched into {folder}")
@@ -86,7 +87,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the indicator table."""
-    from helpers import build
+    from helpers.table import build
 
     table = build.build_indicators(structure_year=args.structure_year, source=args.source)
     print(f"wrote {paths.project_root() / 'data' / 'processed' / 'indicators.parquet'} ({table.height} rows)")
@@ -131,7 +132,7 @@ def _dask_executor(address: str) -> object:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Render the selected reports; print a summary; exit 1 when any failed."""
-    from helpers import export, runner
+    from helpers.reports import export, runner
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}.")
@@ -158,7 +159,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the parameter sets of reports.yml with their last recorded status."""
-    from helpers import runner
+    from helpers.reports import runner
 
     reports_dir = paths.project_root() / "reports"
     for report in reportsets.load_reportsets(args.reports_file):
@@ -185,7 +186,7 @@ def writable_file(option: str, path: Path) -> Path:
 
 def cmd_atlas(args: argparse.Namespace) -> int:
     """Write the offline atlas page: a map of every kommune linked to the time-series panels."""
-    from helpers import atlas
+    from helpers.reports import atlas
 
     out = writable_file("--out", args.out or paths.project_root() / "reports" / "utforsk.html")
     out = atlas.render_atlas(out=out)
@@ -194,8 +195,8 @@ def cmd_atlas(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(argv: list[str]) -> int:
-    """Start JupyterLab on notebooks/ with the project's kernel (helpers.lab owns its options)."""
-    from helpers import lab
+    """Start JupyterLab on notebooks/ with the project's kernel (helpers.reports.lab owns its options)."""
+    from helpers.reports import lab
 
     return lab.main(argv)
 
@@ -213,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for a wrong input, 128 + signal number when interrupted)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv[:1] == ["lab"]:  # everything after `lab` belongs to helpers.lab's own parser
+        if argv[:1] == ["lab"]:  # everything after `lab` belongs to helpers.reports.lab's own parser
             return cmd_lab(argv[1:])
         stop_on_signals()  # SIGTERM/SIGHUP stop like Ctrl-C: runs interrupted, nothing half-written
         args = _parser().parse_args(argv)

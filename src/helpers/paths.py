@@ -1,5 +1,9 @@
-"""Where the project's folders are. OMSORGSKAPASITET_ROOT overrides the root and OMSORGSKAPASITET_PROCESSED
-the folder of generated tables (tests run notebooks against a temporary one)."""
+"""Where the project's folders and files are: one function each, every override honoured at call time.
+
+OMSORGSKAPASITET_ROOT overrides the project root (read when this module is imported, for the constants) and
+OMSORGSKAPASITET_PROCESSED the folder of generated tables (read on every call: tests and the runner point
+notebooks at a temporary one).
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,44 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def package_dir() -> Path:
+    """The `helpers` package folder (its source is part of every report's fingerprint)."""
+    return Path(__file__).resolve().parent
+
+
+def raw_dir(root: Path | None = None) -> Path:
+    """data/raw: the snapshot as received."""
+    return (root or project_root()) / "data" / "raw"
+
+
+def processed_dir(root: Path | None = None) -> Path:
+    """data/processed (or OMSORGSKAPASITET_PROCESSED): the generated tables."""
+    env = os.environ.get("OMSORGSKAPASITET_PROCESSED")
+    return Path(env) if env else (root or project_root()) / "data" / "processed"
+
+
+def indicators_parquet(root: Path | None = None, structure_year: int | str | None = None) -> Path:
+    """The indicator table (the default build), or the one built for another `structure_year`."""
+    name = "indicators.parquet" if structure_year is None else f"indicators_{structure_year}.parquet"
+    return processed_dir(root) / name
+
+
+def build_info(root: Path | None = None) -> Path:
+    """build_info.json beside the indicator table."""
+    return processed_dir(root) / "build_info.json"
+
+
+def notebooks_dir(root: Path | None = None) -> Path:
+    """notebooks/."""
+    return (root or project_root()) / "notebooks"
+
+
+def reports_dir(root: Path | None = None) -> Path:
+    """reports/: the rendered pages."""
+    return (root or project_root()) / "reports"
+
+
 ROOT = project_root()
-RAW = ROOT / "data" / "raw"
-PROCESSED = Path(os.environ.get("OMSORGSKAPASITET_PROCESSED") or ROOT / "data" / "processed")
-NOTEBOOKS = ROOT / "notebooks"
-REPORTS = ROOT / "reports"
-INDICATORS_PARQUET = PROCESSED / "indicators.parquet"
+RAW = raw_dir(ROOT)
+NOTEBOOKS = notebooks_dir(ROOT)
+REPORTS = reports_dir(ROOT)

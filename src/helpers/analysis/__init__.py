@@ -1,7 +1,7 @@
 """Estimation for the reports: window levels and changes, comparison groups, DiD with placebo inference,
 pre-trends, interrupted time series, synthetic control, sensitivity to the group, and the claims audit.
 
-Functions return numbers (frames and frozen dataclasses); `helpers.text` turns them into Norwegian. The
+Functions return numbers (frames and frozen dataclasses); `helpers.present.text` turns them into Norwegian. The
 modules are private; import the public names from here.
 """
 

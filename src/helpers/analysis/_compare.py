@@ -1,7 +1,7 @@
 """The before/after comparison of one kommune with one group: every estimate at once, as numbers.
 
 `compare` runs window levels and changes, the group summary, DiD with placebo inference and the pre-trend
-check, and the yearly series for charts. Words come from `helpers.text`; charts from `helpers.charts`.
+check, and the yearly series for charts. Words come from `helpers.present.text`; charts from `helpers.present.charts`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from helpers import indicators as catalogue
 from helpers.analysis._did import DidResult, difference_in_differences, pre_trend
 from helpers.analysis._groups import ComparisonGroup
 from helpers.analysis._panel import (
@@ -25,6 +24,7 @@ from helpers.analysis._panel import (
     years_between,
 )
 from helpers.analysis._windows import changes, in_order, peer_summary
+from helpers.sources import indicators as catalogue
 
 GROUP_MEDIAN = "group_median"
 

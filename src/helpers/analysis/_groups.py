@@ -14,12 +14,12 @@ Rules, in this order:
      Features the kommune lacks are dropped (the group says which were used);
    - `similar_size`: the `n` nearest in inhabitants 80+ alone (users 80+ where no population exists);
    - `all`: every candidate with data in both windows;
-   - `naboer`: the kommuner sharing a land border (`helpers.neighbours`, from the 2024 map); for a code of
+   - `naboer`: the kommuner sharing a land border (`helpers.table.neighbours`, from the 2024 map); for a code of
      another structure, the neighbours of its land when that land is whole 2024 kommuner, mapped back onto
      the panel's codes (otherwise refused: the map has no older borders);
    - `kostragruppe`: the kommune's KOSTRA group (a mapping passed in);
    - a sequence of codes.
-Ties are broken by kommunenr. The result holds numbers and codes only; `helpers.text` describes it.
+Ties are broken by kommunenr. The result holds numbers and codes only; `helpers.present.text` describes it.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ import polars as pl
 from helpers.analysis._panel import Window, check_kommune_in_panel, check_panel, names, prepare
 from helpers.analysis._windows import slopes
 from helpers.errors import InputError
-from helpers.neighbours import TOPOLOGY_YEAR, land_neighbours, land_neighbours_via_2024
-from helpers.reforms import Reforms
-from helpers.schema import AS_REPORTED
+from helpers.sources.schema import AS_REPORTED
+from helpers.table.neighbours import TOPOLOGY_YEAR, land_neighbours, land_neighbours_via_2024
+from helpers.table.reforms import Reforms
 
 GROUP_CHOICES: tuple[str, ...] = ("matched", "similar_size", "all", "naboer", "kostragruppe")
 DEFAULT_GROUP = "matched"

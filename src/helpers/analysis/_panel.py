@@ -11,10 +11,10 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from helpers import indicators as catalogue
 from helpers.errors import InputError
-from helpers.flags import has_flag
-from helpers.schema import KEY_COLUMNS, TIDY_SCHEMA
+from helpers.sources import indicators as catalogue
+from helpers.sources.schema import KEY_COLUMNS, TIDY_SCHEMA
+from helpers.table.flags import has_flag
 
 Window = tuple[int, int]
 SMALL_DENOMINATOR = "small_denominator"

@@ -20,7 +20,7 @@ from helpers.analysis._its import MIN_POST_FOR_P, MIN_PRE_POINTS, fit_years, seg
 from helpers.analysis._panel import Window, names, prepare
 from helpers.analysis._windows import changes, in_group_stats
 from helpers.errors import InputError
-from helpers.reforms import Reforms
+from helpers.table.reforms import Reforms
 
 #: (variant id, how, n, reform_clean); "report" is the report's own group.
 VARIANTS: tuple[tuple[str, str, int, bool], ...] = (

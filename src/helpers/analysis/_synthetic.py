@@ -3,7 +3,7 @@ kommune before the break; the gap after is compared with the same gap for every 
 
 Counts are first turned into an index (each unit's pre-period mean = 100), since a weighted average of
 kommuner of other sizes cannot reproduce a count. The gap and the fit error are then in index points.
-Warnings (codes; `helpers.text` words them): `more_donors_than_years` (the weights are not pinned down by the
+Warnings (codes; `helpers.present.text` words them): `more_donors_than_years` (the weights are not pinned down by the
 pre-period), `poor_fit` (pre-period RMSPE above POOR_FIT_PCT % of the kommune's mean pre-level) and
 `outside_donor_range` (the kommune's pre-level lies outside all donors', so no convex mix can match it).
 """

@@ -16,8 +16,8 @@ from typing import Literal
 
 import polars as pl
 
-from helpers import indicators as catalogue
 from helpers.analysis._panel import Window, period_label, window_years
+from helpers.sources import indicators as catalogue
 
 Scale = Literal["pct", "abs"]
 CHANGE_COLUMNS = (

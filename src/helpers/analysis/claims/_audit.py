@@ -17,7 +17,7 @@ from helpers.analysis.claims._measure import Measurement, Measurer, PeerChanges
 from helpers.analysis.claims._model import ClaimsDocument, Programme, Promise, PromiseIndicator
 from helpers.analysis.claims._verdict import ClaimAssessment, EvidenceResult, assess, mark_shared, movement
 from helpers.errors import InputError
-from helpers.reforms import FIRST_DATA_YEAR, Reforms
+from helpers.table.reforms import FIRST_DATA_YEAR, Reforms
 
 PRE_YEARS = 4
 PROMISE_STATUSES: tuple[str, ...] = ("ahead", "in_line", "behind", "no_peers", "no_data", "unmeasurable")

@@ -42,7 +42,7 @@ from helpers.analysis.claims._model import (
     parse_period,
 )
 from helpers.errors import DataError
-from helpers.indicators import BY_ID
+from helpers.sources.indicators import BY_ID
 from helpers.yamlfile import read_yaml
 
 DEFAULT_SECONDARY_CSV = paths.RAW / "secondary" / "asker_secondary_facts.csv"
@@ -119,7 +119,7 @@ def _point(where: _Where, value: object, key: str) -> Point:
 
 def _indicator_id(where: _Where, value: object, key: str) -> str:
     if not isinstance(value, str) or value not in BY_ID:
-        raise where.error(key, f"unknown indicator id {value!r} (not in helpers.indicators.BY_ID)")
+        raise where.error(key, f"unknown indicator id {value!r} (not in helpers.sources.indicators.BY_ID)")
     return value
 
 
