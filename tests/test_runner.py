@@ -15,6 +15,8 @@ from helpers import cli
 from helpers.errors import DataError, InputError
 from helpers.reports import reportsets, runner
 
+pytestmark = pytest.mark.slow  # kernels, servers or subprocesses: not in `make test-fast`
+
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 
 
@@ -330,11 +332,19 @@ def test_progress_is_quiet_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.notebook
-def test_a_dask_cluster_can_be_the_executor(project: Path) -> None:
-    distributed = pytest.importorskip("distributed", reason="the optional 'dask' extra is not installed")
-    write_sets(project, [entry("a", value=4)])
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+def test_a_dask_cluster_renders_the_same_bytes_as_the_pool(project: Path) -> None:
+    """The Dask path (the answer for users who outgrow one machine) runs in CI: `make test` installs the
+    extra, and two reports rendered on a LocalCluster are byte for byte the pool's."""
+    import distributed
+
+    write_sets(project, [entry("a", value=4), entry("b", "charts", kommune="3203")])
+    sets = reportsets.load_reportsets()
+    pool_results = runner.run_batch(sets, workers=2, force=True)
+    assert [r.status for r in pool_results] == ["ok", "ok"]
+    pages = {name: (project / "reports" / f"{name}.html").read_bytes() for name in ("a", "b")}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        results = runner.run_batch(reportsets.load_reportsets(), executor=client.get_executor())
-    assert [(r.status, r.error) for r in results] == [("ok", "")]
-    assert "verdi 8 for 0301" in (project / "reports" / "a.html").read_text(encoding="utf-8")
+        results = runner.run_batch(sets, executor=client.get_executor(), force=True)
+    assert [(r.status, r.error) for r in results] == [("ok", ""), ("ok", "")]
+    assert {name: (project / "reports" / f"{name}.html").read_bytes() for name in ("a", "b")} == pages
+    assert "verdi 8 for 0301" in pages["a"].decode("utf-8")
