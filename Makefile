@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build report atlas test lint lab fetch bench clean
+.PHONY: help setup build report atlas test test-fast lint lab fetch bench clean
 
 help: ## List the targets with one line each
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -30,11 +30,14 @@ report: $(STAMP) ## Build the data and render the default reports and the atlas 
 atlas: $(STAMP) ## Write reports/utforsk.html: a map of every kommune linked to its series (offline)
 	$(PY) -m helpers atlas
 
-test: $(STAMP) ## Run the test suite (offline)
+test: $(STAMP) ## Run the whole test suite (offline): notebooks, browser, processes and size checks included
 	$(PY) -m pytest -q -n 2
 
+test-fast: $(STAMP) ## Unit and property tests only (no kernels, browser or subprocesses): under a minute
+	$(PY) -m pytest -q -n 2 -m "not notebook and not browser and not slow"
+
 lint: $(STAMP) ## ruff check
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks notebooks/py
 
 lab: $(STAMP) ## Start JupyterLab with the project's kernel
 	$(PY) -m helpers lab

@@ -138,3 +138,43 @@ def wait_until(condition, timeout: float = 90.0, what: str = "") -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.2)
+
+
+# ---------------------------------------------------------------- notebooks
+
+
+def run_notebook(name: str, out: Path, *, processed: Path | None = None, **parameters) -> dict:
+    """Execute notebooks/<name> with papermill in a fresh kernel (from the notebooks folder), the processed
+    tables read from `processed` when given; return the executed notebook as JSON (the one way tests run a
+    notebook: PapermillExecutionError propagates for the tests of bad parameters)."""
+    import json
+    import os
+
+    import papermill as pm
+
+    previous = os.environ.get("OMSORGSKAPASITET_PROCESSED")
+    if processed is not None:
+        os.environ["OMSORGSKAPASITET_PROCESSED"] = str(processed)
+    try:
+        pm.execute_notebook(str(paths.NOTEBOOKS / name), str(out), parameters=parameters, kernel_name="python3",
+                            cwd=str(paths.NOTEBOOKS), progress_bar=False)
+    finally:
+        if previous is None:
+            os.environ.pop("OMSORGSKAPASITET_PROCESSED", None)
+        else:
+            os.environ["OMSORGSKAPASITET_PROCESSED"] = previous
+    return json.loads(out.read_text())
+
+
+def outputs_text(notebook: dict) -> str:
+    """Everything a notebook displayed (HTML, Markdown, text, streams) as one text, character references of
+    escaped file text decoded."""
+    import html
+
+    parts = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            parts += ["".join(data[key]) for key in ("text/html", "text/markdown", "text/plain") if key in data]
+            parts.append("".join(output.get("text", "")))
+    return html.unescape("\n".join(parts))

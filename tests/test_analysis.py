@@ -136,7 +136,7 @@ def test_small_denominators_stay_out_of_the_group() -> None:
 changes = st.lists(st.integers(min_value=-50, max_value=50), min_size=2, max_size=8)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(group=changes, own=st.integers(-50, 50), shift=st.integers(-1000, 1000))
 def test_did_properties(group: list[int], own: int, shift: int) -> None:
     import statistics

@@ -82,6 +82,7 @@ def _clean(reforms, last: int) -> list[str]:
     return [c for c in sorted(reforms.valid_codes(2024)) if not reforms.borders_changed(c, 2024, 2007, last)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("before", "after"), [((2012, 2013), (2015, 2017)), ((2018, 2019), (2021, 2023))])
 def test_its_size_on_kommuner_where_nothing_happened(panel_2024, reforms, before, after):
     runs = analysis.its_size_runs(panel_2024, _clean(reforms, after[1]), IDS, before, after, pre_start=2007)
@@ -89,6 +90,7 @@ def test_its_size_on_kommuner_where_nothing_happened(panel_2024, reforms, before
     assert (runs["p_value"] < 0.05).mean() <= 0.10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("before", "after"), [((2012, 2013), (2015, 2016)), ((2018, 2019), (2021, 2022))])
 def test_did_size_on_kommuner_where_nothing_happened(panel_2024, reforms, before, after):
     runs = analysis.did_size_runs(panel_2024, _clean(reforms, after[1]), IDS, before, after)
@@ -96,6 +98,7 @@ def test_did_size_on_kommuner_where_nothing_happened(panel_2024, reforms, before
     assert (runs["p_value"] < 0.05).mean() <= 0.10 and (runs["p_value"] <= 0.05).mean() <= 0.10
 
 
+@pytest.mark.slow
 def test_did_size_with_each_kommunes_own_matched_group(panel_2024, reforms):
     # the report's whole procedure — a matched, reform-clean group per kommune — on every sixth kommune
     p_values, refused = [], 0

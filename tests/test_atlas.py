@@ -9,9 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from browser import HeadlessChromium
-from support import start_chromium
+from support import run_notebook, start_chromium
 
-from helpers import paths
 from helpers.errors import InputError
 from helpers.reports import atlas
 from helpers.sources import kart
@@ -326,13 +325,7 @@ def processed(built_table: pl.DataFrame, tmp_path_factory: pytest.TempPathFactor
 
 
 def _run_notebook(processed: Path, out: Path, **parameters: object) -> dict:
-    import papermill as pm
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OMSORGSKAPASITET_PROCESSED", str(processed))
-        pm.execute_notebook(str(paths.NOTEBOOKS / "05_utforsk.ipynb"), str(out), parameters=parameters,
-                            kernel_name="python3", cwd=str(paths.NOTEBOOKS), progress_bar=False)
-    return json.loads(out.read_text())
+    return run_notebook("05_utforsk.ipynb", out, processed=processed, **parameters)
 
 
 @pytest.mark.notebook
@@ -355,6 +348,7 @@ def test_exploration_parameters_refuse_digits_other_than_0_to_9(code):
         atlas.check_parameters([code], ["home_service_users"], "2024")
 
 
+@pytest.mark.notebook
 def test_exploration_notebook_stops_on_a_bad_kommune_with_one_message(processed, tmp_path):
     import papermill as pm
 

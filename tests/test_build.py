@@ -156,6 +156,7 @@ def test_a_damaged_snapshot_never_builds(tmp_path, damage, message):
     assert not out.exists() and not out.with_name("build_info.json").exists()
 
 
+@pytest.mark.slow
 def test_build_info_lists_every_verified_raw_file(tmp_path):
     from helpers.sources.manifest import read_manifest
 
@@ -187,6 +188,7 @@ def test_source_ssb_without_a_fetch_says_to_run_fetch(tmp_path):
         build_indicators(source="ssb", out=tmp_path / "x.parquet", raw=raw)
 
 
+@pytest.mark.slow
 def test_source_ssb_reads_the_latest_fetch_and_replaces_snapshot_rows(tmp_path):
     """A fake fetch run made of a real recorded 12209 response, with one value changed to show the swap."""
     from helpers.sources.manifest import write_manifest

@@ -17,6 +17,8 @@ from support import accept_change, copy_raw
 
 from helpers import paths
 
+pytestmark = pytest.mark.slow  # kernels, servers or subprocesses: not in `make test-fast`
+
 PANEL = "ssb/paneldata_2007_2025_bred.csv"
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from helpers.reports import csp, export, runner
 
+pytestmark = pytest.mark.slow  # kernels, servers or subprocesses: not in `make test-fast`
+
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 PARAMETERS = {"kommune": "3203", "factor": 3}
 

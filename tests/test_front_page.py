@@ -12,6 +12,8 @@ from support import start_chromium
 from helpers.reports import atlas, front_page
 from helpers.reports.reportsets import load_reportsets
 
+pytestmark = pytest.mark.slow  # kernels, servers or subprocesses: not in `make test-fast`
+
 
 def _entries(ok: bool = True) -> list[dict]:
     return [

@@ -22,6 +22,8 @@ from support import descendants, owned, signal_and_wait, wait_until
 from helpers.errors import InputError
 from helpers.reports import lab
 
+pytestmark = pytest.mark.slow  # kernels, servers or subprocesses: not in `make test-fast`
+
 TOKEN = "omsorgskapasitet-test-token"
 START_TIMEOUT = 60.0
 

@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-import html
 import json
-import os
 from pathlib import Path
 
 import papermill as pm
 import pytest
-
-from helpers import paths
+import support
+from support import outputs_text
 
 pytestmark = pytest.mark.notebook
 
 
 def run_notebook(name: str, tmp_path: Path, **parameters) -> dict:
-    """Execute notebooks/<name> with `parameters`; return the executed notebook as JSON."""
-    os.environ["OMSORGSKAPASITET_PROCESSED"] = str(tmp_path / "processed")
-    try:
-        out = tmp_path / name
-        pm.execute_notebook(str(paths.NOTEBOOKS / name), str(out), parameters=parameters, kernel_name="python3",
-                            cwd=str(paths.NOTEBOOKS), progress_bar=False)
-    finally:
-        os.environ.pop("OMSORGSKAPASITET_PROCESSED", None)
-    return json.loads(out.read_text())
-
-
-def outputs_text(notebook: dict) -> str:
-    parts = []
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            for key in ("text/html", "text/markdown", "text/plain"):
-                if key in data:
-                    parts.append("".join(data[key]))
-            parts.append("".join(output.get("text", "")))
-    return html.unescape("\n".join(parts))  # escaped file text is character references in the Markdown
+    """notebooks/<name> run against a temporary processed folder (notebook 01 builds into it)."""
+    return support.run_notebook(name, tmp_path / name, processed=tmp_path / "processed", **parameters)
 
 
 def test_cleaning_notebook_runs_and_writes_the_table(tmp_path):

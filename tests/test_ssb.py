@@ -543,6 +543,7 @@ def test_population_is_split_and_selected_by_pattern(server: FakeSsb, fake_time:
 # ---------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_drip_fed_answer_is_cut_off_at_the_request_deadline(server: FakeSsb, fake_time: FakeTime,
                                                               tmp_path: Path) -> None:
     """One byte every 0.2 s never trips a per-read timeout; the call's own deadline (1 s here) does."""
