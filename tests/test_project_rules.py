@@ -60,20 +60,31 @@ def _normalise(requirement: str) -> tuple[str, str]:
     return re.sub(r"[-_.]+", "-", name.strip().lower()), version.strip()
 
 
+def _project() -> dict:
+    return tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]
+
+
 def test_environment_yml_agrees_with_pyproject():
-    project = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = _project()
     env = yaml.safe_load((paths.ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     env_pins = dict(_normalise(r) for r in pip_section if "==" in r)
-    assert dict(_normalise(r) for r in project) == env_pins
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    assert dict(_normalise(r) for r in wanted) == env_pins
 
 
 def test_lock_pins_the_same_versions_as_pyproject():
-    project = dict(_normalise(r) for r in tomllib.loads(
-        (paths.ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    project = _project()
+    pins = dict(_normalise(r) for group in (project["dependencies"], *project["optional-dependencies"].values())
+                for r in group)
     lock = dict(_normalise(line) for line in (paths.ROOT / "requirements.lock").read_text().splitlines()
                 if "==" in line and not line.startswith("#"))
-    assert {name: lock.get(name) for name in project} == project
+    assert {name: lock.get(name) for name in pins} == pins
+
+
+def test_test_and_lint_tools_are_not_runtime_dependencies():
+    runtime = {_normalise(r)[0] for r in _project()["dependencies"]}
+    assert not runtime & {"pytest", "pytest-xdist", "hypothesis", "ruff", "jupytext", "pre-commit"}
 
 
 @pytest.mark.parametrize("notebook", sorted(paths.NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
@@ -89,3 +100,43 @@ def test_notebooks_are_committed_without_outputs(notebook):
 def test_notebooks_have_a_tagged_parameters_cell(notebook):
     cells = json.loads(notebook.read_text())["cells"]
     assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+
+
+@pytest.mark.parametrize("notebook", sorted(paths.NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_notebook_is_in_sync_with_its_paired_text_file(notebook):
+    """jupytext.toml pairs notebooks/X.ipynb with notebooks/py/X.py (py:percent); after editing either side,
+    `.venv/bin/jupytext --sync notebooks/*.ipynb` brings the other along."""
+    import jupytext
+
+    paired = paths.NOTEBOOKS / "py" / f"{notebook.stem}.py"
+    assert paired.exists(), f"{paired} is missing: run `.venv/bin/jupytext --sync {notebook}`"
+
+    def cells(path):
+        return [(cell.cell_type, cell.source.strip(), cell.metadata.get("tags", []))
+                for cell in jupytext.read(path).cells]
+
+    assert cells(notebook) == cells(paired), f"{notebook.name} and {paired.name} differ: run jupytext --sync"
+
+
+def test_a_derived_indicator_needs_only_its_catalogue_entry(monkeypatch):
+    """CONTRIBUTING's recipe: an indicator made from others is one catalogue entry; the build derives it."""
+    import polars as pl
+
+    from helpers.sources import indicators
+    from helpers.sources.schema import conform
+    from helpers.table.rates import derive
+
+    new = indicators.Indicator("long_term_share_of_users", "Langtidsbrukere per 100 brukere (beregnet)",
+                               "per 100 brukere", "rate", "sykehjem", ("11645",),
+                               numerator=("long_term_users",), denominator="care_users_total", scale=100.0)
+    monkeypatch.setattr(indicators, "CATALOGUE", (*indicators.CATALOGUE, new))
+    monkeypatch.setitem(indicators.BY_ID, new.id, new)
+    rows = conform(pl.DataFrame({
+        "kommunenr": ["3203"] * 3, "kommune": ["Asker"] * 3, "structure": ["2024"] * 3, "year": [2019] * 3,
+        "indicator": ["long_term_users", "home_service_users", "residents_24h_housing"],
+        "value": [410.0, 2800.0, 495.0],
+    }))
+    derived = derive(rows).filter(pl.col("indicator") == new.id)
+    # care_users_total = 2 800 + 410 is derived first, then the new rate: 410 / 3 210 × 100
+    assert derived["value"].to_list() == [pytest.approx(410 / 3210 * 100)]
+    assert derived["unit"].to_list() == ["per 100 brukere"]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from helpers.sources.indicators import CATALOGUE, Indicator
+from helpers.sources import indicators as catalogue
+from helpers.sources.indicators import Indicator
 from helpers.sources.schema import conform
 from helpers.table.flags import add_flag, union_flags, worst_status
 
@@ -23,7 +24,7 @@ def derive(frame: pl.DataFrame) -> pl.DataFrame:
     by_indicator = {key[0]: part for key, part in frame.select(columns).partition_by("indicator", as_dict=True).items()}
     out = []
     for kind in ("count", "rate"):
-        for indicator in CATALOGUE:
+        for indicator in catalogue.CATALOGUE:  # read at call time: a new entry is derived with no other change
             if indicator.kind != kind or not indicator.numerator:
                 continue
             inputs = list(indicator.numerator) + ([indicator.denominator] if indicator.denominator else [])
