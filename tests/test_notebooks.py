@@ -33,7 +33,7 @@ def test_cleaning_notebook_runs_and_writes_the_table(tmp_path):
 
 def test_cleaning_notebook_stops_on_a_bad_parameter_with_one_message(tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as info:
-        run_notebook("01_rens_indikatorer.ipynb", tmp_path, structure_year=1999)
+        run_notebook("01_rens_indikatorer.ipynb", tmp_path, structure="1999")
     assert info.value.ename == "InputError"
     assert "impossible structure year 1999" in info.value.evalue
     assert "check_cleaning_parameters" in info.value.source  # stopped in the first cell after the parameters

@@ -9,13 +9,13 @@
 # %% tags=["parameters"]
 # Parametre (papermill overstyrer denne cellen)
 source = "snapshot"  # "snapshot" (øyeblikksbildet i data/raw) eller "ssb" (siste henting med `fetch`)
-structure_year = 2024  # kommunestrukturen tallene harmoniseres til
+structure = "2024"  # kommunestrukturen tallene harmoniseres til (et årstall)
 kommune = "3203"  # kommunen som får sin omleggingsnøkkel vist (Asker)
 
 # %%
 from helpers.reports.parameters import check_cleaning_parameters
 
-params = check_cleaning_parameters(source=source, structure_year=structure_year, kommune=kommune)
+params = check_cleaning_parameters(source=source, structure=structure, kommune=kommune)
 
 # %%
 import polars as pl
@@ -155,7 +155,7 @@ display_table(outliers.select("kommunenr", "kommune", "year", "label", "value"),
 # %% [markdown]
 # ## Forbeholdsregisteret: kjente brudd, forbehold og definisjoner
 #
-# Alle oppføringene i prosjektets forbeholdsregister (`src/helpers/caveats.yml`). Hver rapport viser de som gjelder dens kommune, år og indikatorer.
+# Alle oppføringene i prosjektets forbeholdsregister (`src/helpers/table/caveats.yml`). Hver rapport viser de som gjelder dens kommune, år og indikatorer.
 
 # %%
 entries = pl.DataFrame([(c.kind, c.year, c.title, c.text, c.source) for c in register()],

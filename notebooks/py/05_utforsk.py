@@ -4,21 +4,21 @@
 # Her kan du se utviklingen i hjemmesykepleie og sykehjem for én eller flere kommuner, og hvor kommunene ligger i landsfordelingen hvert år. Endre kommunene og indikatorene i cellen **Parametre** under og kjør notatboken på nytt (*Kjør → Kjør alle celler*).
 #
 # - `kommuner`: kommunenummer på den valgte kommunestrukturen (finn numre med `atlas.find_kommune` lenger ned);
-# - `indikatorer`: id-er fra katalogen (listen vises under);
-# - `struktur`: `"2024"` (tallene harmonisert til kommunegrensene i 2024) eller `"as_reported"` (slik kommunene rapporterte det året).
+# - `indicators`: id-er fra katalogen (listen vises under);
+# - `structure`: `"2024"` (tallene harmonisert til kommunegrensene i 2024) eller `"as_reported"` (slik kommunene rapporterte det året).
 #
-# Verdier med kvalitetsflagg er holdt utenfor, både for kommunene og for landsfordelingen. Logikken ligger i `src/helpers/atlas/`; denne notatboken bare kaller den.
+# Verdier med kvalitetsflagg er holdt utenfor, både for kommunene og for landsfordelingen. Logikken ligger i `src/helpers/reports/atlas/`; denne notatboken bare kaller den.
 
 # %% tags=["parameters"]
 # Parametre (papermill overstyrer denne cellen)
 kommuner = ["3203", "3201"]  # Asker og Bærum
-indikatorer = ["home_service_users_80plus_per_100_80plus", "long_term_users_80plus_per_100_80plus"]
-struktur = "2024"  # kommunestrukturen tallene er harmonisert til, eller "as_reported"
+indicators = ["home_service_users_80plus_per_100_80plus", "long_term_users_80plus_per_100_80plus"]
+structure = "2024"  # kommunestrukturen tallene er harmonisert til, eller "as_reported"
 
 # %%
 from helpers.reports import atlas
 
-kommuner, indikatorer, struktur = atlas.check_parameters(kommuner, indikatorer, struktur)
+kommuner, indicators, structure = atlas.check_parameters(kommuner, indicators, structure)
 
 # %%
 from IPython.display import Markdown, display
@@ -29,9 +29,9 @@ tabell = load_indicators()  # data/processed/indicators.parquet (bygges fra øye
 display(Markdown(f"Tabellen har {tabell.height:,} rader.".replace(",", "\u00a0")))
 
 # %% [markdown]
-# ## Velg indikatorer og kommuner
+# ## Velg indicators og kommuner
 #
-# Katalogen over indikatorene. Bruk verdien i kolonnen `id` i parameteren `indikatorer`.
+# Katalogen over indikatorene. Bruk verdien i kolonnen `id` i parameteren `indicators`.
 
 # %%
 atlas.indicator_overview()
@@ -40,7 +40,7 @@ atlas.indicator_overview()
 # Finn et kommunenummer ved å søke på en del av navnet:
 
 # %%
-atlas.find_kommune(tabell, "bær", struktur)
+atlas.find_kommune(tabell, "bær", structure)
 
 # %% [markdown]
 # ## Seriene i landsfordelingen
@@ -48,8 +48,8 @@ atlas.find_kommune(tabell, "bær", struktur)
 # Linjene er kommunene. Lys grå: 10–90 % av kommunene; mørkere grå: den midterste halvdelen (25–75 %); stiplet: medianen. Hold musepekeren over et punkt for tallene og kommunens plassering (persentil: andelen kommuner med lavere verdi). Klikk på en kommune i forklaringen for å fremheve den (skift-klikk for flere), dra eller rull i et diagram for å zoome i tid, og dobbeltklikk for å nullstille.
 
 # %%
-serier = atlas.kommune_series(tabell, kommuner, indikatorer, struktur)
-fordeling = atlas.national_distribution(tabell, indikatorer, struktur)
+serier = atlas.kommune_series(tabell, kommuner, indicators, structure)
+fordeling = atlas.national_distribution(tabell, indicators, structure)
 atlas.explore_chart(serier, fordeling)
 
 # %% [markdown]

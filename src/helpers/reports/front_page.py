@@ -82,7 +82,7 @@ def report_title(entry: dict[str, Any]) -> tuple[str, str]:
     if notebook.startswith("01_"):
         source = "ny henting fra SSB" if parameters.get("source") == "ssb" else "øyeblikksbildet"
         return "Datagrunnlaget", (f"Hvor gode er tallene? Dekning, manglende verdier og flagg "
-                                  f"(kommunestruktur {parameters.get('structure_year', 2024)}, {source})")
+                                  f"(kommunestruktur {parameters.get('structure', 2024)}, {source})")
     if notebook.startswith("02_") and kommune:
         comparison = parameters.get("comparison", "")
         against = COMPARISONS.get(comparison, "utvalgte kommuner") if comparison else ""

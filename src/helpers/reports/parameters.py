@@ -46,13 +46,13 @@ def on_structure(reforms: Reforms, code: str, structure_year: int) -> str:
     raise InputError(f"Ukjent kommunenummer / unknown kommune code {code!r}.")
 
 
-def check_cleaning_parameters(source: str, structure_year: object, kommune: object,
+def check_cleaning_parameters(source: str, structure: object, kommune: object,
                               reforms: Reforms | None = None) -> CleaningParameters:
     """Checked parameters of 01_rens_indikatorer."""
     reforms = reforms or load_reforms()
     if source not in SOURCES:
         raise InputError(f"Ukjent kilde / unknown source {source!r}: use one of {', '.join(SOURCES)}.")
-    year = reforms.check_structure_year(_as_year(structure_year, "structure_year"))
+    year = reforms.check_structure_year(_as_year(structure, "structure"))
     code = reforms.check_code(str(kommune))
     return CleaningParameters(source, year, code, on_structure(reforms, code, year))
 

@@ -119,7 +119,7 @@ def kommune_series(
     )
 
 
-def check_parameters(kommuner: object, indikatorer: object, struktur: object
+def check_parameters(kommuner: object, indicators: object, structure: object
                      ) -> tuple[list[str], list[str], str]:
     """The exploration notebook's parameters, checked and normalised: kommune codes as 4-character strings
     (3203, "3203" and ["3203"] all work), known indicator ids, the structure as text."""
@@ -135,12 +135,12 @@ def check_parameters(kommuner: object, indikatorer: object, struktur: object
             raise InputError(f"Ugyldig kommunenummer / invalid kommune code {code!r}: "
                              "use four digits, e.g. '0301'.")
         codes.append(text.zfill(4))
-    if isinstance(indikatorer, str):
-        indikatorer = [indikatorer]
-    if not isinstance(indikatorer, list | tuple):
-        raise InputError(f"indikatorer må være en liste med indikator-id-er / must be a list of ids, "
-                         f"got {indikatorer!r}.")
-    return list(dict.fromkeys(codes)), check_ids(indikatorer), str(struktur)
+    if isinstance(indicators, str):
+        indicators = [indicators]
+    if not isinstance(indicators, list | tuple):
+        raise InputError(f"indicators må være en liste med indikator-id-er / must be a list of ids, "
+                         f"got {indicators!r}.")
+    return list(dict.fromkeys(codes)), check_ids(indicators), str(structure)
 
 
 def indicator_overview(ids: Iterable[str] | None = None) -> Table:
