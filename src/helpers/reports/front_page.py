@@ -178,7 +178,7 @@ def _map_spec(values: list[dict[str, Any]], year: int) -> dict[str, Any]:
                                                "gradientLength": 260}}}},
         ],
         "config": {"view": {"stroke": None}},
-        "title": {"text": ["Brukere av hjemmetjenester 80 år og over", f"per 100 innbyggere 80+, {year}"],
+        "title": {"text": ["Brukere av hjemmetjenester 80+", f"per 100 innbyggere 80+, {year}"],
                   "fontSize": 13, "anchor": "start"},
     }
 
