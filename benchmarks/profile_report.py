@@ -121,11 +121,13 @@ def charts_of(data: Any) -> list[Any]:
             shown.append(charts.placebo_chart(
                 result.did.placebo.filter(pl.col("indicator") == row["indicator"]),
                 axis_title=text.deviation_axis(row["scale"], row["unit"]), title="Placebofordeling",
-                subtitle=text.rank_phrase(row["rank"], row["n_units"])))
+                subtitle=f"{text.rank_phrase(row['rank'], row['n_units']).capitalize()}; placebo-p = "
+                         f"{text.format_p(row['p_value'], row['rank'], row['n_units'], row['at_floor'])}"))
     for indicator, sc in data.synthetic.items():
         if sc.ok:
-            unit = result.before_after.filter(pl.col("indicator") == indicator)["unit"][0]
-            shown.append(charts.synthetic_chart(sc, kommune=result.kommune, title=indicator, unit=unit))
+            row = result.before_after.filter(pl.col("indicator") == indicator)
+            unit = "indeks (førperioden = 100)" if sc.indexed else row["unit"][0]
+            shown.append(charts.synthetic_chart(sc, kommune=result.kommune, title=row["label"][0], unit=unit))
     return [display_bundle(chart) for chart in shown]
 
 
