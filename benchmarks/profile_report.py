@@ -101,8 +101,8 @@ def analysis_steps(params: Any, table: pl.DataFrame, reforms: Any) -> dict[str, 
                                                                  reforms=reforms, report_group=group))
     steps["its"], _ = timed(lambda: analysis.interrupted_time_series(panel, params.kommune, present, **window,
                                                                      placebo_codes=list(group.codes)))
-    steps["synthetic"], _ = timed(lambda: [analysis.synthetic_control(panel, params.kommune, list(group.codes), i,
-                                                                      **window) for i in present])
+    steps["synthetic"], _ = timed(lambda: analysis.synthetic_controls(panel, params.kommune, list(group.codes),
+                                                                      present, **window))
     return steps
 
 

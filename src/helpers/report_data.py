@@ -70,9 +70,8 @@ def prepare_report(params: ReportParameters, table: pl.DataFrame, reforms: Refor
     if detailed:
         its = analysis.interrupted_time_series(panel, params.kommune, present, **window, pre_start=params.first_year,
                                                placebo_codes=list(group.codes))
-        synthetic = {indicator: analysis.synthetic_control(panel, params.kommune, list(group.codes), indicator,
-                                                           **window, pre_start=params.first_year)
-                     for indicator in present}
+        synthetic = analysis.synthetic_controls(panel, params.kommune, list(group.codes), present, **window,
+                                                pre_start=params.first_year)
     code_year = params.before[1] if params.structure == AS_REPORTED else int(params.structure)
     breaks = reform_breaks(reforms, params.kommune, min(code_year, reforms.latest_year), params.first_year,
                            params.last_year)

@@ -35,7 +35,7 @@ from helpers.analysis._panel import (
     usable,
 )
 from helpers.analysis._sensitivity import VARIANTS, did_size_runs, its_size_runs, sensitivity
-from helpers.analysis._synthetic import POOR_FIT_PCT, SyntheticControl, synthetic_control
+from helpers.analysis._synthetic import POOR_FIT_PCT, SyntheticControl, synthetic_control, synthetic_controls
 from helpers.analysis._windows import changes, comparison_scale
 
 __all__ = [
@@ -45,5 +45,5 @@ __all__ = [
     "check_windows", "codes_on_structure", "compare", "comparison_scale", "did_size_runs",
     "difference_in_differences", "expected_by_chance", "holm", "interrupted_time_series", "its_size_runs",
     "period_label", "placebo_ranks", "pre_trend", "prepare", "select_group", "sensitivity", "series_frame",
-    "synthetic_control", "usable",
+    "synthetic_control", "synthetic_controls", "usable",
 ]  # fmt: skip
