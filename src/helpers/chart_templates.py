@@ -16,6 +16,9 @@ words (`@@oms:<slot>@@`, or a number no chart uses) and one-row placeholder fram
 the real values (the tests compare both for arbitrary texts). A word that sits inside a Vega expression as
 a JSON string (as `json.dumps(word)` in the spec function) is filled as JSON; anywhere else as the text.
 
+Templates are kept per process and, between processes, in the per-user cache folder (keyed by the template's
+key, Altair's version and the helpers source), so that a fresh worker does not build them again.
+
 `FilledChart` displays like an Altair chart (through the active Altair renderer, so exported pages are
 unchanged), has `to_dict`/`to_json`, and hands any other attribute (`.properties`, `.save`, ...) to the
 Altair chart built from the real values, so a researcher keeps Altair's whole API.
@@ -26,16 +29,23 @@ the real Altair chart is built directly.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
 import json
 import re
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import altair as alt
 import narwhals.stable.v1 as nw
 import polars as pl
+
+from helpers.atomic import atomic_write_text
+from helpers.source_digest import helpers_digest_at_start
 
 Words = Mapping[str, str | int | float]
 Frames = Mapping[str, pl.DataFrame]
@@ -68,11 +78,16 @@ def _stand_ins(words: Words) -> dict[str, str | int]:
 
 def dataset(frame: pl.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     """(name, rows) of a frame as Altair puts it into a spec's top-level `datasets` (the active data
-    transformer's values, named by Altair's hash of them)."""
+    transformer's values, named by Altair's hash of them). With the default transformer and no temporal
+    column, Altair's values are the frame's named rows (no narwhals round trip needed)."""
     from altair.vegalite.v6.api import _dataset_name  # the one private name used: how Altair names data
 
-    values = alt.data_transformers.get()(nw.to_native(frame, pass_through=True))
-    rows = values["values"]
+    limit = alt.data_transformers.options.get("max_rows", 5000)
+    if (alt.data_transformers.active == "default" and (limit is None or frame.height <= limit)
+            and not any(dtype.is_temporal() for dtype in frame.schema.values())):
+        rows = frame.rows(named=True)
+    else:
+        rows = alt.data_transformers.get()(nw.to_native(frame, pass_through=True))["values"]
     return _dataset_name(rows), rows
 
 
@@ -94,18 +109,33 @@ def _placeholder_frame(frame: pl.DataFrame, index: int) -> pl.DataFrame:
 class _Template:
     """A validated spec dict with placeholder words and data, and where each frame slot's data went."""
 
-    def __init__(self, spec: SpecFunction, words: Words, frames: Frames, shape: Any) -> None:
+    def __init__(self, body: dict[str, Any], datasets: dict[str, Any] | None, slot_of: dict[str, str],
+                 numbers: dict[int, str]) -> None:
+        self.body, self.datasets, self.slot_of, self.numbers = body, datasets, slot_of, numbers
+
+    @classmethod
+    def build(cls, spec: SpecFunction, words: Words, frames: Frames, shape: Any) -> _Template:
+        """Build the chart with placeholder words and frames, and validate it (Altair's `to_dict`)."""
         stand_ins = {slot: _placeholder_frame(frame, i) for i, (slot, frame) in enumerate(frames.items())}
-        self.numbers = {number: slot for slot, number in _stand_ins(words).items() if not isinstance(number, str)}
+        numbers = {number: slot for slot, number in _stand_ins(words).items() if not isinstance(number, str)}
         built = spec(_stand_ins(words), stand_ins, shape).to_dict()
-        self.datasets = built.pop("datasets", None)
-        self.body = built
-        self.slot_of: dict[str, str] = {}
+        slot_of: dict[str, str] = {}
         for slot, frame in stand_ins.items():
             name = dataset(frame)[0]
-            if name in self.slot_of:
-                raise ValueError(f"placeholder data of slots {self.slot_of[name]!r} and {slot!r} coincide")
-            self.slot_of[name] = slot
+            if name in slot_of:
+                raise ValueError(f"placeholder data of slots {slot_of[name]!r} and {slot!r} coincide")
+            slot_of[name] = slot
+        datasets = built.pop("datasets", None)
+        return cls(built, datasets, slot_of, numbers)
+
+    def to_json(self) -> str:
+        return json.dumps({"body": self.body, "datasets": self.datasets, "slot_of": self.slot_of,
+                           "numbers": list(self.numbers.items())}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> _Template:
+        stored = json.loads(text)
+        return cls(stored["body"], stored["datasets"], stored["slot_of"], dict(stored["numbers"]))
 
     def fill(self, words: Words, frames: Frames) -> dict[str, Any]:
         data = {slot: dataset(frame) for slot, frame in frames.items()}
@@ -140,13 +170,32 @@ class _Template:
 
 def _template(spec: Callable[..., Any], words: Words, frames: Frames, shape: Any,
               build: Callable[[], _Template]) -> _Template:
+    """This process's template for the key, else the one stored on disk by an earlier process, else built."""
     key = (spec.__module__, spec.__qualname__, shape, tuple((slot, _is_number(v)) for slot, v in words.items()),
            tuple((slot, tuple(frame.schema.items())) for slot, frame in frames.items()),
            alt.theme.active, json.dumps(alt.theme.options, sort_keys=True, default=str))
     with _LOCK:
-        if key not in _TEMPLATES:
-            _TEMPLATES[key] = build()
-        return _TEMPLATES[key]
+        if key in _TEMPLATES:
+            return _TEMPLATES[key]
+    stored = _stored_path(key)
+    try:
+        template = _Template.from_json(stored.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        template = build()
+        with contextlib.suppress(OSError):
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(stored, template.to_json())
+    with _LOCK:
+        return _TEMPLATES.setdefault(key, template)
+
+
+def _stored_path(key: tuple[Any, ...]) -> Path:
+    """Where a template is kept between processes: the per-user cache folder, under a name made of the key,
+    Altair's version and the helpers source (any code change builds the templates again)."""
+    from helpers.export import cache_dir
+
+    identity = json.dumps([repr(key), version("altair"), helpers_digest_at_start()])
+    return cache_dir() / "chart-templates" / f"{hashlib.sha256(identity.encode('utf-8')).hexdigest()}.json"
 
 
 class FilledChart:
@@ -209,7 +258,7 @@ def fill(spec: SpecFunction, words: Words, frames: Frames, shape: Hashable = Non
 
     if not _templates_apply():
         return FilledChart(build, None)
-    template = _template(spec, words, frames, shape, lambda: _Template(spec, words, frames, shape))
+    template = _template(spec, words, frames, shape, lambda: _Template.build(spec, words, frames, shape))
     return FilledChart(build, template.fill(words, frames))
 
 
@@ -238,7 +287,7 @@ def fill_panels(layout: PanelsSpec, words: Words, shape: Hashable, panels: Seque
     if not _templates_apply() or any(panel._filled is None for panel in panels):
         return FilledChart(build, None)
     template = _template(layout, words, {}, shape,
-                         lambda: _Template(lambda w, _, s: layout(w, s, _panel_stub), words, {}, shape))
+                         lambda: _Template.build(lambda w, _, s: layout(w, s, _panel_stub), words, {}, shape))
     outer = template.fill(words, {})
     datasets: dict[str, Any] = {}
 
