@@ -156,9 +156,12 @@ def _shell_config() -> Config:
 
 
 def new_shell() -> ReportShell:
-    """A fresh shell: empty namespace, execution count 1."""
+    """A fresh shell: empty namespace, execution count 1, cells compiled under the names a kernel gives them
+    (ipykernel's compiler: a warning names the cell as in a kernel, /tmp/ipykernel_<pid>/<hash>.py)."""
+    from ipykernel.compiler import XCachingCompiler
+
     ReportShell.clear_instance()
-    return ReportShell.instance(config=_shell_config())
+    return ReportShell.instance(config=_shell_config(), compiler_class=XCachingCompiler)
 
 
 def run_cell(shell: ReportShell, cell: Any) -> bool:

@@ -209,6 +209,15 @@ def _settle(partial: Path, executed: Path, keep: bool) -> None:
     partial.unlink(missing_ok=True)
 
 
+def _same_project(job: RunJob) -> bool:
+    """True when this process's helpers.paths point at the job's project (a worker's modules read their paths
+    once, at import; a job for another project root runs in a fresh kernel instead)."""
+    from helpers import paths
+
+    root = job.env.get("OMSORGSKAPASITET_ROOT")
+    return root is None or Path(root).resolve() == paths.ROOT
+
+
 def _execute_inprocess(job: RunJob) -> tuple[Any, float]:
     """Execute the notebook in this process (helpers.inprocess); returns (notebook, 0.0: no kernel start)."""
     from helpers import inprocess
@@ -241,7 +250,7 @@ def _execute_inprocess(job: RunJob) -> tuple[Any, float]:
 def _execute(job: RunJob) -> tuple[Any, float]:
     """Execute the notebook once (in a fresh kernel, or in this process for INPROCESS jobs); returns
     (notebook, kernel start seconds)."""
-    if job.engine == INPROCESS:
+    if job.engine == INPROCESS and _same_project(job):
         return _execute_inprocess(job)
     global _RUNNING
     watch = _KernelWatch()
