@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import time
 import warnings
@@ -23,7 +22,7 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
-from support import alive, descendants, owned, signal_and_wait, wait_until
+from support import alive, descendants, interrupt_batch, owned, rerun_statuses, signal_and_wait, start_batch, wait_until
 
 from helpers import paths, reportsets, runner, worker
 from helpers.process_state import restored_afterwards
@@ -117,15 +116,6 @@ def test_an_inprocess_run_times_out_in_a_thread_and_in_a_worker(project: Path) -
     assert "woke up" in (project / "pool" / "quick.html").read_text(encoding="utf-8")
 
 
-def start_batch(root: Path, *names: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "OMSORGSKAPASITET_ROOT": str(root), "SOURCE_DATE_EPOCH": "1700000000"}
-    command = [sys.executable, "-m", "helpers", "report", "--workers", "2"]
-    for name in names:
-        command += ["--name", name]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-
-
 def write_sets(root: Path, slow: float) -> None:
     entries = [{"name": name, "notebook": "notebooks/sleeps_inprocess.ipynb", "output": f"{name}.html",
                 "parameters": {"seconds": seconds, "started": str(root / f"{name}.started")}}
@@ -144,28 +134,13 @@ def test_a_signal_stops_inprocess_runs_promptly_and_the_next_batch_resumes(proje
                    and (project / "slow1.started").exists() and (project / "slow2.started").exists(),
                    what="q1 and q2 done, slow1 and slow2 running in the workers")
         tree |= descendants(batch.pid)
-        started = time.monotonic()
-        if signum == signal.SIGINT:
-            os.killpg(batch.pid, signal.SIGINT)
-        else:
-            batch.send_signal(signal.SIGTERM)
-        _, err = batch.communicate(timeout=60)
-        seconds = time.monotonic() - started
-        wait_until(lambda: not alive(tree), timeout=10, what="the workers to end")
-    assert batch.returncode == 128 + signum
-    assert seconds < 15, f"took {seconds:.1f} s to stop"
-    assert err.strip().splitlines() == [
-        f"omsorgskapasitet: interrupted ({signal.Signals(signum).name}): 2 report(s) finished and recorded, "
-        "2 not run; run the same command again to continue"]
+        interrupt_batch(batch, signum, tree)
     assert sorted(p.name for p in (reports / ".state").iterdir()) == ["q1.json", "q2.json"]
     assert not (reports / "slow1.html").exists() and not (reports / "slow2.html").exists()
     assert not list((reports / ".executed").glob("slow*"))  # a stopped run leaves no executed notebook
 
     write_sets(project, slow=0.1)
-    again = start_batch(project, "q1", "q2", "slow1", "slow2")
-    out, err = again.communicate(timeout=180)
-    assert again.returncode == 0, err
-    statuses = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:5]}
+    statuses = rerun_statuses(project, "q1", "q2", "slow1", "slow2")
     assert statuses == {"q1": "skipped", "q2": "skipped", "slow1": "ok", "slow2": "ok"}
 
 
