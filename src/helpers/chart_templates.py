@@ -35,7 +35,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,21 @@ class _Template:
     def __init__(self, body: dict[str, Any], datasets: dict[str, Any] | None, slot_of: dict[str, str],
                  numbers: dict[int, str]) -> None:
         self.body, self.datasets, self.slot_of, self.numbers = body, datasets, slot_of, numbers
+        self._text = json.dumps(body)  # each report's copy is parsed from this (faster than walking the dict)
+        self._holes = list(self._find_holes(body, ()))
+
+    def _find_holes(self, node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+        """(path, kind) of every place a report fills: a dataset name, words in a text, a number."""
+        if isinstance(node, dict | list):
+            for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+                yield from self._find_holes(value, (*path, key))
+        elif isinstance(node, str):
+            if node in self.slot_of:
+                yield path, "name"
+            elif "@@oms:" in node:
+                yield path, "words"
+        elif _is_number(node) and node in self.numbers:
+            yield path, "number"
 
     @classmethod
     def build(cls, spec: SpecFunction, words: Words, frames: Frames, shape: Any) -> _Template:
@@ -145,20 +160,14 @@ class _Template:
             quoted, bare = match.groups()
             return json.dumps(words[quoted]) if quoted else words[bare]
 
-        def walk(node: Any) -> Any:
-            if isinstance(node, dict):
-                return {key: walk(value) for key, value in node.items()}
-            if isinstance(node, list):
-                return [walk(value) for value in node]
-            if isinstance(node, str):
-                if node in names:
-                    return names[node]
-                return PLACEHOLDER.sub(word, node) if "@@oms:" in node else node
-            if node in self.numbers and _is_number(node):
-                return words[self.numbers[node]]
-            return node
-
-        out = walk(self.body)
+        out = json.loads(self._text)
+        for path, kind in self._holes:
+            parent = out
+            for key in path[:-1]:
+                parent = parent[key]
+            value = parent[path[-1]]
+            parent[path[-1]] = (names[value] if kind == "name" else PLACEHOLDER.sub(word, value) if kind == "words"
+                                else words[self.numbers[value]])
         if self.datasets is not None:
             out["datasets"] = {}
             for placeholder_name, constant in self.datasets.items():

@@ -12,6 +12,7 @@ The report charts are written in Altair as spec functions of (words, frames, sha
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -73,7 +74,7 @@ def theme() -> alt.theme.ThemeConfig:
 
 def _one(frame: pl.DataFrame, column: str, what: str) -> str:
     """The single value of `column` (the builders draw one indicator / one kommune at a time)."""
-    values = frame[column].unique(maintain_order=True).to_list()
+    values = list(dict.fromkeys(frame.get_column(column).to_list()))  # (a few rows: no query needed)
     if len(values) != 1:
         raise InputError(f"{what}: expected one {column}, got {len(values)} ({values[:5]}); "
                          "pass one at a time.")
@@ -158,8 +159,10 @@ def _break_layers(frame: pl.DataFrame | None, height: int) -> list[alt.Chart]:
 # ---------------------------------------------------------------- frames and words (from the data)
 
 
+@functools.lru_cache(maxsize=64)
 def _windows_frame(before: Window | None, after: Window | None, *, detailed: bool) -> pl.DataFrame | None:
-    """The before/after windows to shade, labelled (with the years when `detailed`); None for none."""
+    """The before/after windows to shade, labelled (with the years when `detailed`); None for none. (The same
+    frame for every report with these windows: charts only read it.)"""
     windows = [(label, window, fill) for label, window, fill in
                (("Før", before, BEFORE_FILL), ("Etter", after, AFTER_FILL)) if window is not None]
     if not windows:
@@ -176,11 +179,15 @@ def _windows_frame(before: Window | None, after: Window | None, *, detailed: boo
 def _breaks_frame(breaks: Mapping[int, str] | Sequence[int]) -> pl.DataFrame | None:
     """First years on new borders as rules half a year before, labelled; None for none."""
     labels = dict(breaks) if isinstance(breaks, Mapping) else dict.fromkeys(breaks, REFORM_LABEL)
-    if not labels:
-        return None
+    return _labelled_breaks(tuple(labels.items())) if labels else None
+
+
+@functools.lru_cache(maxsize=256)
+def _labelled_breaks(labels: tuple[tuple[int, str], ...]) -> pl.DataFrame:
+    """The breaks frame of (year, label) pairs (the same frame for every report with these breaks)."""
     return pl.DataFrame({
-        "at": [year - 0.5 for year in labels],
-        "label": [f"{label} {year}" for year, label in labels.items()],
+        "at": [year - 0.5 for year, _ in labels],
+        "label": [f"{label} {year}" for year, label in labels],
     })
 
 

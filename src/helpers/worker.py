@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import logging
@@ -138,6 +139,7 @@ def warm_worker(parent_pid: int | None = None, modules: tuple[str, ...] = ()) ->
     export.html_exporter()
     for module in modules:
         importlib.import_module(module)
+    gc.freeze()  # what the imports made lives as long as the worker: later collections need not walk it
 
 
 def _kernel_manager_class(watch: _KernelWatch, ipc_dir: str, env: dict[str, str]) -> type:

@@ -179,6 +179,24 @@ def _all_features(panel: pl.DataFrame, before: Window, pre: Window, with_rates: 
 
 def _nearest(panel: pl.DataFrame, kommune: str, candidates: Sequence[str], n: int, before: Window, pre: Window,
              matched: bool) -> tuple[list[str], dict]:
+    ranked, own_size, size_indicator, features, n_complete = _ranking(panel, kommune, tuple(candidates), before,
+                                                                      pre, matched)
+    ranked = ranked.head(n)
+    exp_size = [math.exp(v) for v in ranked["size"].to_list()]
+    info = {
+        "size_indicator": size_indicator, "size_year": before[1], "own_size": math.exp(own_size),
+        "size_range": (min(exp_size), max(exp_size)) if exp_size else None,
+        "match_features": tuple(f if f != "size" else f"size:{size_indicator}" for f in features),
+        "n_without_features": len(candidates) - (n_complete - 1),
+    }
+    return ranked["kommunenr"].to_list(), info
+
+
+@per_panel
+def _ranking(panel: pl.DataFrame, kommune: str, candidates: tuple[str, ...], before: Window, pre: Window,
+             matched: bool) -> tuple[pl.DataFrame, float, str, list[str], int]:
+    """Every candidate with features, nearest first (the groups of 10, 20 and 40 are its first rows), the
+    kommune's log size, the size indicator, the features used and how many rows had them all."""
     frame, size_indicator = _features(panel, [kommune, *candidates], before, pre, with_rates=matched)
     frame = frame.with_columns(size=pl.col("size").log())
     own = frame.filter(pl.col("kommunenr") == kommune).row(0, named=True)
@@ -194,15 +212,8 @@ def _nearest(panel: pl.DataFrame, kommune: str, candidates: Sequence[str], n: in
         for f in features
     ]).sqrt()
     ranked = (complete.filter(pl.col("kommunenr") != kommune).with_columns(distance=distance)
-              .sort("distance", "kommunenr").head(n))
-    exp_size = [math.exp(v) for v in ranked["size"].to_list()]
-    info = {
-        "size_indicator": size_indicator, "size_year": before[1], "own_size": math.exp(own["size"]),
-        "size_range": (min(exp_size), max(exp_size)) if exp_size else None,
-        "match_features": tuple(f if f != "size" else f"size:{size_indicator}" for f in features),
-        "n_without_features": len(candidates) - (complete.height - 1),
-    }
-    return ranked["kommunenr"].to_list(), info
+              .sort("distance", "kommunenr"))
+    return ranked, own["size"], size_indicator, features, complete.height
 
 
 def select_group(

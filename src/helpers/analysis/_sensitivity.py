@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from helpers.analysis._did import difference_in_differences
+from helpers.analysis._did import did_estimates
 from helpers.analysis._groups import ComparisonGroup, select_group
 from helpers.analysis._inference import placebo_ranks
 from helpers.analysis._its import MIN_POST_FOR_P, MIN_PRE_POINTS, fit_years, segmented_fit, series_by_unit
@@ -54,14 +54,14 @@ def sensitivity(panel: pl.DataFrame, kommune: str, ids: Sequence[str], before: W
     prep = of_codes(panel, all_codes, ids)
     every = changes(prep, all_codes, ids, before, after, labels)
     own = every.filter(pl.col("kommunenr") == kommune)
-    rows = []
-    for variant, group in groups:
-        members = every.filter(pl.col("kommunenr").is_in(list(group.codes)))
-        estimates = difference_in_differences(own, members, ids).estimates
-        rows.append(estimates.select(
+    estimates = did_estimates(own, {variant: every.filter(pl.col("kommunenr").is_in(list(group.codes)))
+                                    for variant, group in groups}, ids)
+    return pl.concat([
+        estimates[variant].select(
             pl.lit(variant).alias("variant"), pl.lit(len(group.codes), dtype=pl.Int32).alias("n_group_chosen"),
-            "indicator", "scale", "difference", "n_units", "rank", "p_value", "at_floor"))
-    return pl.concat(rows)
+            "indicator", "scale", "difference", "n_units", "rank", "p_value", "at_floor")
+        for variant, group in groups
+    ])
 
 
 def did_size_runs(panel: pl.DataFrame, codes: Sequence[str], ids: Sequence[str], before: Window,
