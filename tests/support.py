@@ -178,3 +178,44 @@ def outputs_text(notebook: dict) -> str:
             parts += ["".join(data[key]) for key in ("text/html", "text/markdown", "text/plain") if key in data]
             parts.append("".join(output.get("text", "")))
     return html.unescape("\n".join(parts))
+# ---------------------------------------------------------------- a report batch in a child process
+
+
+def start_batch(root: Path, *names: str) -> subprocess.Popen[str]:
+    """`python -m helpers report --workers 2 --name ...` for the project at `root`, in its own process group."""
+    import sys
+
+    env = {**os.environ, "OMSORGSKAPASITET_ROOT": str(root), "SOURCE_DATE_EPOCH": "1700000000"}
+    command = [sys.executable, "-m", "helpers", "report", "--workers", "2"]
+    for name in names:
+        command += ["--name", name]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, like a command in a terminal
+
+
+def interrupt_batch(batch: subprocess.Popen[str], signum: int, tree: set[int]) -> str:
+    """Ctrl-C (to the whole process group, as a terminal sends it) or SIGTERM; the batch must end within 15 s
+    with 128 + the signal's number and one line saying q1 and q2 were recorded and two runs were not; its
+    processes must end. Returns what it wrote to stderr."""
+    started = time.monotonic()
+    if signum == signal.SIGINT:
+        os.killpg(batch.pid, signal.SIGINT)
+    else:
+        batch.send_signal(signum)
+    _, err = batch.communicate(timeout=60)
+    seconds = time.monotonic() - started
+    wait_until(lambda: not alive(tree), timeout=10, what="the workers (and kernels) to end")
+    assert batch.returncode == 128 + signum
+    assert seconds < 15, f"took {seconds:.1f} s to stop"
+    assert err.strip().splitlines() == [
+        f"omsorgskapasitet: interrupted ({signal.Signals(signum).name}): 2 report(s) finished and recorded, "
+        "2 not run; run the same command again to continue"]
+    return err
+
+
+def rerun_statuses(root: Path, *names: str) -> dict[str, str]:
+    """Run the same batch again to its end; {name: status} from its summary."""
+    again = start_batch(root, *names)
+    out, err = again.communicate(timeout=180)
+    assert again.returncode == 0, err
+    return {line.split()[0]: line.split()[1] for line in out.splitlines()[1:len(names) + 1]}

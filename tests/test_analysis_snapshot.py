@@ -126,3 +126,24 @@ def test_naboer_are_the_land_neighbours_on_the_panels_borders(panel_2024, panel_
     assert baerum.unresolved_neighbours == ("3203",)
     with pytest.raises(InputError, match="naboer"):  # 0220's own land is not whole 2024 kommuner
         analysis.select_group(panel_reported, "0220", "naboer", reforms=reforms, **REPORT_2015)
+
+
+@pytest.mark.parametrize("kommune", ["3203", "1144", "5001"])
+def test_did_of_many_groups_at_once_is_each_groups_did(panel_2024, reforms, kommune):
+    """The sensitivity table ranks every group's placebos in one pass: the same frames, value for value, as
+    one DiD per group."""
+    from helpers.analysis._did import did_estimates
+    from helpers.analysis._panel import names, prepare
+    from helpers.analysis._windows import changes
+
+    groups = {n: analysis.select_group(panel_2024, kommune, reforms=reforms, indicators=IDS, n=n, **MERGER)
+              for n in (5, 20, 40)}
+    codes = sorted({c for group in groups.values() for c in group.codes} | {kommune})
+    every = changes(prepare(panel_2024, IDS), codes, IDS, MERGER["before"], MERGER["after"], names(panel_2024))
+    own = every.filter(pl.col("kommunenr") == kommune)
+    members = {str(n): every.filter(pl.col("kommunenr").is_in(list(g.codes))) for n, g in groups.items()}
+    at_once = did_estimates(own, members, IDS)
+    for name, group_members in members.items():
+        expected = analysis.difference_in_differences(own, group_members, IDS).estimates
+        assert at_once[name].equals(expected), name
+    assert at_once["5"]["n_group"].max() == 5 and at_once["40"]["n_group"].max() == 40

@@ -197,3 +197,63 @@ def test_inline_csv_data_is_read_without_eval(report_page: Path) -> None:
         browser.open(report_page.as_uri())
         assert browser.evaluate(INLINE_CSV) == [['Bø, i "Telemark"', "1.5", ""], ["Ås", "2", "x"]]
         assert browser.violations == []
+
+
+# ---------------------------------------------------------------- --shared-assets: one assets/ folder for a site
+
+SHARED_ATTEMPTS = (
+    '<script src="assets/{asset}"></script>',  # an asset of the site itself, but in the markup
+    '<script src="assets/oms-injected.js"></script>',  # a file someone placed beside the assets
+    f"<script>window.{MARK}='inline'</script>",
+)
+
+
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two-chart fixture exported with --shared-assets into a site folder, the assets written beside it."""
+    site = tmp_path_factory.mktemp("site")
+    context = export.ReportContext(name="shared", notebook="tests/fixtures/notebooks/charts.ipynb",
+                                   parameters={"kommune": "3203"}, versions=runner.package_versions())
+    job = runner.RunJob(name="shared", notebook=str(FIXTURES / "charts.ipynb"), parameters={"kommune": "3203"},
+                        html_path=str(site / "rapport.html"), executed_path=str(site / ".executed" / "r.ipynb"),
+                        cwd=str(site), context=context, timeout=120, shared_assets=True)
+    export.write_assets(site)
+    assert runner.run_job(job).status == "ok"
+    return site
+
+
+def test_shared_assets_pages_draw_offline_from_the_assets_folder(shared_site: Path, tmp_path: Path) -> None:
+    from browser import HeadlessChromium
+
+    page = (shared_site / "rapport.html").read_text(encoding="utf-8")
+    assets = sorted(p.name for p in (shared_site / "assets").iterdir())
+    assert [name.split("-")[0] for name in assets] == ["oms", "vega"] and len(page) < 400_000  # not 1.5 MB
+    assert "'strict-dynamic'" in page and "vegaEmbed" not in page  # one small loader instead of the bundle
+    assert all(f'"assets/{name}"' in page for name in assets)
+    with HeadlessChromium(str(CHROMIUM), width=1100) as browser:
+        browser.open((shared_site / "rapport.html").as_uri())
+        assert browser.wait_for(CHARTS_DRAWN, timeout=30), "the charts did not render"
+        x, y = browser.evaluate(FIRST_BAR_CENTRE)
+        browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+        assert "verdi" in browser.wait_for(VISIBLE_TOOLTIP, timeout=10)
+        assert browser.external_requests() == [] and browser.violations == []
+        browser.screenshot(tmp_path / "shared_assets.png")
+
+
+def test_shared_assets_policy_runs_no_script_written_into_the_page(shared_site: Path) -> None:
+    """'strict-dynamic' trusts what the hashed loader inserts; a script in the page's markup (an asset of the
+    site, a file placed beside them, inline code) has no hash and does not run."""
+    from browser import HeadlessChromium
+
+    (shared_site / "assets" / "oms-injected.js").write_text(f"window.{MARK} = 'file';", encoding="utf-8")
+    bundle = next(p.name for p in (shared_site / "assets").iterdir() if p.name.startswith("vega-bundle"))
+    attempts = "".join(attempt.format(asset=bundle) for attempt in SHARED_ATTEMPTS)
+    poisoned = shared_site / "forgiftet.html"
+    poisoned.write_text((shared_site / "rapport.html").read_text(encoding="utf-8")
+                        .replace("<main>", f"<main>{attempts}", 1), encoding="utf-8")
+    with HeadlessChromium(str(CHROMIUM), width=1100) as browser:
+        browser.open(poisoned.as_uri())
+        assert browser.wait_for(CHARTS_DRAWN, timeout=30), "the page's own charts still draw"
+        assert browser.evaluate(f"window.{MARK} === undefined ? '' : String(window.{MARK})") == ""
+        refused = " ".join(browser.violations)
+        assert "oms-injected.js" in refused and bundle in refused and len(browser.violations) == 3

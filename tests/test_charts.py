@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterator
 
 import altair as alt
 import polars as pl
 import pytest
 import vl_convert
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import analysis
 from helpers.errors import InputError
 from helpers.present import charts
+from helpers.present.chart_templates import FilledChart
 from helpers.present.formatting import MINUS, NBSP
 from helpers.sources.schema import conform
 
@@ -220,3 +224,59 @@ def test_change_bars_label_norwegian_percentages() -> None:
     assert spec["facet"]["row"]["sort"] == ["a – støttes"]
     text = svg_text(chart)
     assert f"+42,0{NBSP}%" in text and f"{MINUS}6,6{NBSP}%" in text
+
+
+# ---------------------------------------------------------------- templates: the same spec as Altair's
+
+WORDS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12) | st.sampled_from(
+    ['"', "\\", "</script>", "Bærum", "@@oms:kommune@@", '"@@oms:title@@"', "a\nb", "Porsanger - Porsáŋgu"])
+
+
+def same_as_altair(chart: object) -> None:
+    """The filled spec is Altair's spec of the same chart, key order included; displays through the same renderer."""
+    assert isinstance(chart, FilledChart)
+    reference = chart.to_altair()
+    assert json.dumps(chart.to_dict()) == json.dumps(reference.to_dict())
+    assert chart.to_json() == reference.to_json()
+    assert repr(chart) == repr(reference)
+    mine, theirs = chart._repr_mimebundle_(), reference._repr_mimebundle_()
+    assert ALTAIR_ID.sub("", mine["text/html"]) == ALTAIR_ID.sub("", theirs["text/html"])
+
+
+ALTAIR_ID = re.compile(r"altair-viz-[0-9a-f]+")
+
+
+@settings(max_examples=12, deadline=None)
+@given(kommune=WORDS, title=WORDS, unit=WORDS)
+def test_filled_charts_are_altairs_for_any_words(result: analysis.Comparison, kommune: str, title: str,
+                                                   unit: str) -> None:
+    series = result.series.with_columns(kommune=pl.lit(kommune), unit=pl.lit(unit))
+    one = series.filter(pl.col("indicator") == INDICATORS[1])
+    same_as_altair(charts.time_series_chart(one, before=BEFORE, after=AFTER, breaks={2020: title}, subtitle=unit))
+    same_as_altair(charts.time_series_chart(one, title=title))  # no windows, no breaks: another shape
+    placebo = result.did.placebo.filter(pl.col("indicator") == INDICATORS[0]).with_columns(kommune=pl.lit(kommune))
+    same_as_altair(charts.placebo_chart(placebo, axis_title=unit, title=title))
+    sc = analysis.synthetic_control(_panel(), "0001", GROUP, INDICATORS[0], BEFORE, AFTER, pre_start=2014)
+    same_as_altair(charts.synthetic_chart(sc, kommune=kommune, title=title, unit=unit))
+
+
+def test_filled_slope_and_overview_charts_of_other_shapes(result: analysis.Comparison) -> None:
+    same_as_altair(charts.slope_chart(result, columns=2))
+    odd = result.series.with_columns(kommune=pl.lit('Ø"\\ @@oms:title@@'), unit=pl.lit("</script>"))
+    same_as_altair(charts.overview_chart(odd, before=BEFORE, breaks=[2020], title='"@@oms:kommune@@"'))
+    one_domain = result.series.filter(pl.col("domain") == "sykehjem")
+    same_as_altair(charts.overview_chart(one_domain, before=BEFORE, after=AFTER))
+    many = pl.concat([result.did.placebo.filter(pl.col("indicator") == INDICATORS[1])
+                      .with_columns(kommune=pl.format("{}-{}", "kommune", pl.lit(i))) for i in range(30)])
+    same_as_altair(charts.placebo_chart(many, axis_title="x"))  # no labels, another height: 600
+
+
+def test_filled_charts_keep_altairs_api_and_other_data_transformers(result: analysis.Comparison) -> None:
+    chart = charts.time_series_chart(result.series.filter(pl.col("indicator") == INDICATORS[0]))
+    wider = chart.properties(width=800)  # any Altair method: on the Altair chart itself
+    assert isinstance(wider, alt.TopLevelMixin) and wider.to_dict()["width"] == 800
+    alt.data_transformers.register("oms_test_values", lambda data: alt.default_data_transformer(data, max_rows=9999))
+    with alt.data_transformers.enable("oms_test_values"):  # no template: built directly, still the same spec
+        built = charts.time_series_chart(result.series.filter(pl.col("indicator") == INDICATORS[0]))
+        assert built._filled is None
+        assert json.dumps(built.to_dict()) == json.dumps(chart.to_altair().to_dict())

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from support import start_chromium
 
-from helpers.reports import atlas, front_page
+from helpers.reports import atlas, front_page, reportsets
 from helpers.reports.reportsets import load_reportsets
 
 pytestmark = pytest.mark.slow  # kernels, servers or subprocesses: not in `make test-fast`
@@ -37,6 +37,11 @@ def test_every_default_report_gets_a_title_in_words():
     assert titles["rens"][0] == "Datagrunnlaget" and "kommunestruktur 2024" in titles["rens"][1]
     unknown = front_page.report_title({"name": "x<y>", "notebook": "notebooks/99_ny.ipynb", "parameters": {}})
     assert unknown == ("Andre rapporter", "x<y>")
+    # `--comparison 3201,3301` gives the codes as a list (the index of such a batch used to fail on it)
+    chosen = reportsets.before_after_set("3203", [2018, 2019], [2021, 2022], comparison=["3201", "3301"])
+    kind, title = front_page.report_title({"name": chosen.name, "notebook": chosen.notebook,
+                                           "parameters": chosen.parameters})
+    assert kind == "Før og etter" and title.endswith("Sammenlignet med utvalgte kommuner.")
 
 
 def test_page_groups_reports_escapes_text_and_puts_details_last():

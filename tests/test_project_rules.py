@@ -116,6 +116,9 @@ def test_every_notebook_is_in_sync_with_its_paired_text_file(notebook):
                 for cell in jupytext.read(path).cells]
 
     assert cells(notebook) == cells(paired), f"{notebook.name} and {paired.name} differ: run jupytext --sync"
+    # the runner reads the engine a notebook asks for from this metadata: the text file must carry it too
+    assert (jupytext.read(notebook).metadata.get("omsorgskapasitet")
+            == jupytext.read(paired).metadata.get("omsorgskapasitet")), f"{paired.name} lacks the notebook's metadata"
 
 
 def test_a_derived_indicator_needs_only_its_catalogue_entry(monkeypatch):

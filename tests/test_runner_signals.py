@@ -7,17 +7,14 @@ project in a temporary folder, and follows its process tree through /proc.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from support import alive, descendants, owned, signal_and_wait, wait_until
+from support import alive, descendants, interrupt_batch, owned, rerun_statuses, signal_and_wait, start_batch, wait_until
 
 pytestmark = [
     pytest.mark.notebook,
@@ -56,15 +53,6 @@ def write_sets(root: Path, slow: float) -> None:
     (root / "reports.yml").write_text(yaml.safe_dump(entries), encoding="utf-8")
 
 
-def start_batch(root: Path, *names: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "OMSORGSKAPASITET_ROOT": str(root), "SOURCE_DATE_EPOCH": "1700000000"}
-    command = [sys.executable, "-m", "helpers", "report", "--workers", "2"]
-    for name in names:
-        command += ["--name", name]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # its own process group, like a command in a terminal
-
-
 def stray_files(reports: Path) -> list[str]:
     return sorted(p.name for p in reports.rglob("*") if ".pid" in p.name)
 
@@ -87,30 +75,15 @@ def test_a_signal_stops_the_batch_promptly_and_the_next_run_resumes(project: Pat
         wait_until(lambda: (reports / ".state" / "q2.json").exists() and (reports / ".state" / "q1.json").exists()
                    and len(kernels(descendants(batch.pid))) == 2, what="q1 and q2 done, slow1 and slow2 running")
         tree |= descendants(batch.pid)
-        started = time.monotonic()
-        if signum == signal.SIGINT:
-            os.killpg(batch.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground process group
-        else:
-            batch.send_signal(signal.SIGTERM)
-        _, err = batch.communicate(timeout=60)
-        seconds = time.monotonic() - started
-        wait_until(lambda: not alive(tree), timeout=10, what="workers and kernels to end")
-    assert batch.returncode == 128 + signum
-    assert seconds < 15, f"took {seconds:.1f} s to stop"
+        err = interrupt_batch(batch, signum, tree)
     assert "Traceback" not in err
-    assert err.strip().splitlines() == [
-        f"omsorgskapasitet: interrupted ({signal.Signals(signum).name}): 2 report(s) finished and recorded, "
-        "2 not run; run the same command again to continue"]
     assert sorted(p.name for p in (reports / ".state").iterdir()) == ["q1.json", "q2.json"]
     assert not (reports / "slow1.html").exists() and not (reports / "slow2.html").exists()
     assert stray_files(reports) == []
     assert "q1.html" in (reports / "index.html").read_text(encoding="utf-8")
 
     write_sets(project, slow=0.1)
-    again = start_batch(project, "q1", "q2", "slow1", "slow2")
-    out, err = again.communicate(timeout=180)
-    assert again.returncode == 0, err
-    statuses = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:5]}
+    statuses = rerun_statuses(project, "q1", "q2", "slow1", "slow2")
     assert statuses == {"q1": "skipped", "q2": "skipped", "slow1": "ok", "slow2": "ok"}
 
 

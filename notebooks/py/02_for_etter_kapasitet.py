@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   omsorgskapasitet:
+#     engine: inprocess
+# ---
+
 # %% [markdown]
 # # Før og etter: kapasitet i hjemmesykepleie og sykehjem
 #

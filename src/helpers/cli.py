@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--name", action="append", metavar="NAME", help="the set NAME (repeatable)")
     which.add_argument("--kommune", metavar="NR", help="an ad hoc before/after report for kommune NR")
     which.add_argument("--every-kommune", action="store_true",
-                       help="the before/after report for every kommune of --structure")
+                       help="the detailed before/after report for every kommune of --structure")
     report.add_argument("--before", metavar="YEARS",
                         help=f"years before: one year or FIRST-LAST, e.g. 2012 or 2012-2014 (default {DEFAULT_BEFORE})")
     report.add_argument("--after", metavar="YEARS",
@@ -61,6 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--timeout", type=float, default=None, help="seconds per run, more than 0 (default 900)")
     report.add_argument("--force", action="store_true", help="run even when nothing changed")
     report.add_argument("--static", action="store_true", help="charts as inline SVG, no JavaScript")
+    report.add_argument("--compact", action="store_true",
+                        help="the short before/after report (no chart per indicator, ITS or synthetic control)")
+    report.add_argument("--shared-assets", action="store_true",
+                        help="pages load the chart libraries from reports/assets/ (one copy for the site) "
+                             "instead of carrying them; the folder works offline as a whole")
+    report.add_argument("--engine", choices=("auto", "inprocess", "kernel"), default="auto",
+                        help="auto: in the worker for notebooks that ask for it (default), inprocess: every "
+                             "notebook in the worker, kernel: a fresh Jupyter kernel for every report")
     report.add_argument("--reports-file", type=Path, default=None, help=REPORTS_FILE_HELP)
     report.add_argument("--dask", metavar="ADDRESS",
                         help="run on a Dask cluster (scheduler address, or 'local'); needs the dask extra")
@@ -104,13 +112,15 @@ def _years(args: argparse.Namespace) -> tuple[list[int], list[int]]:
 
 def _selected_sets(args: argparse.Namespace) -> list[reportsets.ReportSet]:
     """The parameter sets the report options ask for."""
-    if (args.before or args.after) and not (args.kommune or args.every_kommune):
-        raise InputError("--before/--after go with --kommune or --every-kommune.")
+    if (args.before or args.after or args.compact) and not (args.kommune or args.every_kommune):
+        raise InputError("--before/--after/--compact go with --kommune or --every-kommune.")
     comparison = reportsets.parse_comparison(args.comparison)
     if args.kommune:
-        return [reportsets.before_after_set(args.kommune, *_years(args), args.structure, comparison)]
+        return [reportsets.before_after_set(args.kommune, *_years(args), args.structure, comparison,
+                                            detailed=not args.compact)]
     if args.every_kommune:
-        sets, left_out = reportsets.every_kommune_sets(*_years(args), args.structure, comparison)
+        sets, left_out = reportsets.every_kommune_sets(*_years(args), args.structure, comparison,
+                                                       detailed=not args.compact)
         for code, reason in sorted(left_out.items()):
             print(f"skipped kommune {code}: {reason}, outside the chosen years", file=sys.stderr)
         return sets
@@ -141,15 +151,25 @@ def cmd_report(args: argparse.Namespace) -> int:
                          f"got {args.timeout:g}.")
     export.run_timestamp()  # a bad SOURCE_DATE_EPOCH stops the batch before it starts
     sets = _selected_sets(args)
-    executor = _dask_executor(args.dask) if args.dask else None
-    results = runner.run_batch(
-        sets,
-        workers=args.workers,
-        executor=executor,  # type: ignore[arg-type]
-        force=args.force,
-        static=args.static,
-        timeout=runner.DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
-    )
+    # the workers start importing now, while the batch is planned
+    pool = None if args.dask or not sets else runner.start_pool(
+        min(args.workers or runner.default_workers(), len(sets)), args.engine)
+    try:
+        executor = _dask_executor(args.dask) if args.dask else None
+        results = runner.run_batch(
+            sets,
+            workers=args.workers,
+            executor=executor,  # type: ignore[arg-type]
+            force=args.force,
+            static=args.static,
+            timeout=runner.DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
+            engine=args.engine,
+            shared_assets=args.shared_assets,
+            pool=pool,
+        )
+    finally:
+        if pool is not None:
+            runner.dismiss(pool)
     print(runner.summary_table(results))
     if args.all:
         cmd_atlas(argparse.Namespace(out=None))

@@ -56,6 +56,12 @@ def reports_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "reports"
 
 
+def cache_dir() -> Path:
+    """Per-user cache folder ($XDG_CACHE_HOME/omsorgskapasitet or ~/.cache/omsorgskapasitet)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "omsorgskapasitet"
+
+
 ROOT = project_root()
 RAW = raw_dir(ROOT)
 NOTEBOOKS = notebooks_dir(ROOT)

@@ -20,7 +20,8 @@ from helpers.analysis._panel import (
     check_panel,
     check_windows,
     names,
-    prepare,
+    of_codes,
+    prepared,
     years_between,
 )
 from helpers.analysis._windows import changes, in_order, peer_summary
@@ -64,7 +65,7 @@ def before_after(panel: pl.DataFrame, kommune: str, indicators: str | Iterable[s
                  after: Window, *, exclude_flagged: bool = True) -> pl.DataFrame:
     """Per indicator: the kommune's window levels and changes with catalogue labels, in the order given."""
     ids = _checked(panel, kommune, indicators, before, after)
-    own = changes(prepare(panel, ids, exclude_flagged), [kommune], ids, before, after, names(panel))
+    own = changes(prepared(panel, tuple(ids), exclude_flagged), [kommune], ids, before, after, names(panel))
     return _labelled(own, ids)
 
 
@@ -79,8 +80,7 @@ def series_frame(panel: pl.DataFrame, kommune: str, group: Iterable[str], indica
     """Per indicator and year: the kommune's value and the group's median and quartiles (for charts)."""
     ids = check_ids(indicators)
     codes = [c for c in group if c != kommune]
-    rows = years_between(prepare(panel.filter(pl.col("kommunenr").is_in([kommune, *codes])), ids, exclude_flagged),
-                         start, end)
+    rows = years_between(of_codes(panel, [kommune, *codes], ids, exclude_flagged), start, end)
     in_group = pl.col("kommunenr").is_in(codes) & pl.col("value").is_not_null() & ~pl.col("small_denominator")
     group_stats = rows.filter(in_group).group_by("indicator", "year").agg(
         group_median=pl.col("value").median(),
@@ -110,7 +110,7 @@ def compare(panel: pl.DataFrame, kommune: str, group: ComparisonGroup, indicator
     ids = _checked(panel, kommune, indicators, before, after)
     codes = [c for c in group.codes if c != kommune]
     labels = names(panel)
-    prep = prepare(panel.filter(pl.col("kommunenr").is_in([kommune, *codes])), ids, exclude_flagged)
+    prep = of_codes(panel, [kommune, *codes], ids, exclude_flagged)
     own = changes(prep, [kommune], ids, before, after, labels)
     members = changes(prep, codes, ids, before, after, labels)
     pre = (pre_start if pre_start is not None else before[0], before[1])

@@ -13,7 +13,7 @@ trends. With fewer than PRETREND_MIN_UNITS units p cannot reach the threshold, s
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -25,6 +25,7 @@ ALPHA = 0.05
 PRETREND_ALPHA = 0.10
 MIN_PRE_YEARS = 3
 PRETREND_MIN_UNITS = math.ceil(1 / PRETREND_ALPHA)
+_KEY = "\x1f"  # between a group's name and an indicator in the one ranking of did_estimates
 
 
 def _units(own: pl.DataFrame, members: pl.DataFrame, stat: str) -> pl.DataFrame:
@@ -48,6 +49,27 @@ class DidResult:
 def difference_in_differences(own: pl.DataFrame, members: pl.DataFrame, ids: Sequence[str]) -> DidResult:
     """DiD of the kommune (`own`: `_windows.changes` rows of one code) against the group (`members`)."""
     ranked = placebo_ranks(_units(own, members, "stat"), "stat")
+    return DidResult(_estimates(own, members, ranked, ids), ranked)
+
+
+def did_estimates(own: pl.DataFrame, groups: Mapping[str, pl.DataFrame], ids: Sequence[str]
+                  ) -> dict[str, pl.DataFrame]:
+    """`difference_in_differences(own, members, ids).estimates` for each named group of members, the placebo
+    ranks of all of them computed in one pass (each group and indicator ranked on its own, as before)."""
+    if not groups:
+        return {}
+    keyed = pl.concat([_units(own, members, "stat").with_columns(indicator=pl.lit(name + _KEY) + pl.col("indicator"))
+                       for name, members in groups.items()])
+    ranked = placebo_ranks(keyed, "stat")
+    key = pl.col("indicator").str.split(_KEY)
+    parts = ranked.with_columns(_group=key.list.first(), indicator=key.list.last())
+    by_group = {name[0]: part.drop("_group") for name, part in parts.partition_by("_group", as_dict=True).items()}
+    empty = ranked.clear()
+    return {name: _estimates(own, members, by_group.get(name, empty), ids) for name, members in groups.items()}
+
+
+def _estimates(own: pl.DataFrame, members: pl.DataFrame, ranked: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
+    """The DiD estimates per indicator from the placebo ranks of the kommune and its group."""
     test = treated_test(ranked, ids)
     n_group = members.filter(in_group_stats("stat")).group_by("indicator").agg(n_group=pl.len().cast(pl.Int32))
     estimates = (
@@ -68,7 +90,7 @@ def difference_in_differences(own: pl.DataFrame, members: pl.DataFrame, ids: Seq
         p_holm=pl.Series(holm(estimates["p_value"].to_list()), dtype=pl.Float64),
     ).select("indicator", "scale", "kommune_stat", "group_median_stat", "difference", "n_group", "n_units", "rank",
              "p_value", "p_floor", "at_floor", "p_holm", "reason")
-    return DidResult(estimates, ranked)
+    return estimates
 
 
 def pre_trend(prep: pl.DataFrame, kommune: str, codes: Sequence[str], ids: Sequence[str], pre: tuple[int, int],

@@ -30,14 +30,15 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from helpers.analysis._panel import Window, check_kommune_in_panel, check_panel, names, prepare
+from helpers.analysis._memo import per_panel
+from helpers.analysis._panel import Window, check_kommune_in_panel, check_panel, names, prepared
 from helpers.analysis._windows import slopes
 from helpers.errors import InputError
+from helpers.group_choices import GROUP_CHOICES
 from helpers.sources.schema import AS_REPORTED
 from helpers.table.neighbours import TOPOLOGY_YEAR, land_neighbours, land_neighbours_via_2024
 from helpers.table.reforms import Reforms
 
-GROUP_CHOICES: tuple[str, ...] = ("matched", "similar_size", "all", "naboer", "kostragruppe")
 DEFAULT_GROUP = "matched"
 DEFAULT_N = 20
 SIZE_INDICATOR = "population_80plus"
@@ -122,11 +123,13 @@ def _neighbours(panel: pl.DataFrame, kommune: str, year: int, reforms: Reforms) 
     return [c for c in kept if c != kommune], unresolved
 
 
-def _with_data(panel: pl.DataFrame, indicators: Sequence[str] | None, before: Window, after: Window) -> set[str]:
-    """Codes with a usable value in both windows (for one of `indicators`, when given)."""
-    rows = prepare(panel, indicators or panel["indicator"].unique().to_list()).filter(pl.col("value").is_not_null())
+@per_panel
+def _with_data(panel: pl.DataFrame, indicators: tuple[str, ...], before: Window, after: Window) -> frozenset[str]:
+    """Codes with a usable value in both windows (for one of `indicators`; all when empty)."""
+    ids = indicators or tuple(panel["indicator"].unique().to_list())
+    rows = prepared(panel, ids).filter(pl.col("value").is_not_null())
     in_before = set(rows.filter(pl.col("year").is_between(*before))["kommunenr"].to_list())
-    return in_before & set(rows.filter(pl.col("year").is_between(*after))["kommunenr"].to_list())
+    return frozenset(in_before & set(rows.filter(pl.col("year").is_between(*after))["kommunenr"].to_list()))
 
 
 def _reform_split(reforms: Reforms, codes: Sequence[str], year: int, window: Window,
@@ -144,7 +147,16 @@ def _reform_split(reforms: Reforms, codes: Sequence[str], year: int, window: Win
 def _features(panel: pl.DataFrame, codes: Sequence[str], before: Window, pre: Window,
               with_rates: bool) -> tuple[pl.DataFrame, str]:
     """One row per code: size (log 80+), and the level and trend of each match rate; the size indicator used."""
-    prep = prepare(panel, [*SIZE_MEASURES, *MATCH_RATES])
+    every, size_indicator = _all_features(panel, before, pre, with_rates)
+    frame = pl.DataFrame({"kommunenr": list(codes)}, schema={"kommunenr": pl.String})
+    return frame.join(every, on="kommunenr", how="left", maintain_order="left"), size_indicator
+
+
+@per_panel
+def _all_features(panel: pl.DataFrame, before: Window, pre: Window, with_rates: bool) -> tuple[pl.DataFrame, str]:
+    """`_features` of every code in the panel (each code's features depend on its own rows only)."""
+    codes = panel["kommunenr"].unique(maintain_order=True).to_list()
+    prep = prepared(panel, (*SIZE_MEASURES, *MATCH_RATES))
     at_end = prep.filter(pl.col("year") == before[1], pl.col("value") > 0)
     size_indicator = next((i for i in SIZE_MEASURES if at_end.filter(pl.col("indicator") == i).height), SIZE_INDICATOR)
     frame = pl.DataFrame({"kommunenr": list(codes)}, schema={"kommunenr": pl.String}).join(
@@ -156,15 +168,35 @@ def _features(panel: pl.DataFrame, codes: Sequence[str], before: Window, pre: Wi
                  .agg(pl.col("value").mean()).pivot("indicator", index="kommunenr", values="value"))
         trend = (slopes(rates, codes, MATCH_RATES, pre, names(panel), min_years=MIN_TREND_YEARS)
                  .pivot("indicator", index="kommunenr", values="slope"))
-        frame = (frame.join(level.rename({r: f"level:{r}" for r in MATCH_RATES if r in level.columns}),
-                            on="kommunenr", how="left")
-                 .join(trend.rename({r: f"trend:{r}" for r in MATCH_RATES if r in trend.columns}),
-                       on="kommunenr", how="left"))
+        # the features in MATCH_RATES order (a pivot lists them in the order the group-by met them, which
+        # varies between runs): their order is the order of the distance's sum and of the report's words
+        frame = (frame.join(level.select("kommunenr", *[pl.col(r).alias(f"level:{r}") for r in MATCH_RATES
+                                                        if r in level.columns]), on="kommunenr", how="left")
+                 .join(trend.select("kommunenr", *[pl.col(r).alias(f"trend:{r}") for r in MATCH_RATES
+                                                   if r in trend.columns]), on="kommunenr", how="left"))
     return frame, size_indicator
 
 
 def _nearest(panel: pl.DataFrame, kommune: str, candidates: Sequence[str], n: int, before: Window, pre: Window,
              matched: bool) -> tuple[list[str], dict]:
+    ranked, own_size, size_indicator, features, n_complete = _ranking(panel, kommune, tuple(candidates), before,
+                                                                      pre, matched)
+    ranked = ranked.head(n)
+    exp_size = [math.exp(v) for v in ranked["size"].to_list()]
+    info = {
+        "size_indicator": size_indicator, "size_year": before[1], "own_size": math.exp(own_size),
+        "size_range": (min(exp_size), max(exp_size)) if exp_size else None,
+        "match_features": tuple(f if f != "size" else f"size:{size_indicator}" for f in features),
+        "n_without_features": len(candidates) - (n_complete - 1),
+    }
+    return ranked["kommunenr"].to_list(), info
+
+
+@per_panel
+def _ranking(panel: pl.DataFrame, kommune: str, candidates: tuple[str, ...], before: Window, pre: Window,
+             matched: bool) -> tuple[pl.DataFrame, float, str, list[str], int]:
+    """Every candidate with features, nearest first (the groups of 10, 20 and 40 are its first rows), the
+    kommune's log size, the size indicator, the features used and how many rows had them all."""
     frame, size_indicator = _features(panel, [kommune, *candidates], before, pre, with_rates=matched)
     frame = frame.with_columns(size=pl.col("size").log())
     own = frame.filter(pl.col("kommunenr") == kommune).row(0, named=True)
@@ -180,15 +212,8 @@ def _nearest(panel: pl.DataFrame, kommune: str, candidates: Sequence[str], n: in
         for f in features
     ]).sqrt()
     ranked = (complete.filter(pl.col("kommunenr") != kommune).with_columns(distance=distance)
-              .sort("distance", "kommunenr").head(n))
-    exp_size = [math.exp(v) for v in ranked["size"].to_list()]
-    info = {
-        "size_indicator": size_indicator, "size_year": before[1], "own_size": math.exp(own["size"]),
-        "size_range": (min(exp_size), max(exp_size)) if exp_size else None,
-        "match_features": tuple(f if f != "size" else f"size:{size_indicator}" for f in features),
-        "n_without_features": len(candidates) - (complete.height - 1),
-    }
-    return ranked["kommunenr"].to_list(), info
+              .sort("distance", "kommunenr"))
+    return ranked, own["size"], size_indicator, features, complete.height
 
 
 def select_group(
@@ -242,7 +267,7 @@ def select_group(
     else:
         raise InputError(f"Ukjent sammenligningsgruppe / unknown group {how!r}; use one of "
                          f"{', '.join(GROUP_CHOICES)} or a list of codes.")
-    with_data = _with_data(panel, indicators, before, after)
+    with_data = _with_data(panel, tuple(indicators or ()), before, after)
     pool = [c for c in pool if c != kommune and c in with_data]
     left_out: list[LeftOut] = []
     if reform_clean:

@@ -53,30 +53,47 @@ def _ranks(deviation: np.ndarray) -> np.ndarray:
     return len(size) - np.searchsorted(ordered, size - TIE_TOLERANCE * (1 + size), side="left")
 
 
+def treated_rank(values: Sequence[float]) -> tuple[int, int]:
+    """(rank, n_units) of the first of `values` among all of them, as `placebo_ranks(..., centred=False)` ranks
+    it: for a statistic that is already a departure from a unit's own history (`values` has no nulls)."""
+    deviation = np.array(values, dtype=float)
+    return int(_ranks(np.nan_to_num(deviation, nan=0.0))[0]), len(deviation)
+
+
 def placebo_ranks(units: pl.DataFrame, stat: str, *, centred: bool = True) -> pl.DataFrame:
     """Every unit's deviation, rank and p within its indicator (see the module docstring).
 
     `units` has UNIT_COLUMNS and `stat`; rows with a null `stat` are left out. Returns UNIT_COLUMNS, `stat`,
     centre, deviation, rank, n_units and p_value, sorted by indicator and deviation.
     """
-    parts = []
-    for part in units.filter(pl.col(stat).is_not_null()).partition_by("indicator", maintain_order=True):
-        values = part[stat].to_numpy().astype(float)
-        centre = leave_one_out_medians(values) if centred else np.zeros(len(values))
-        deviation = values - centre
-        ranks = _ranks(np.nan_to_num(deviation, nan=0.0))
-        parts.append(part.select(*UNIT_COLUMNS, stat).with_columns(
-            centre=pl.Series(centre if centred else np.full(len(values), np.nan)).fill_nan(None),
-            deviation=pl.Series(deviation),
-            rank=pl.Series(ranks, dtype=pl.Int32),
-            n_units=pl.lit(len(values), dtype=pl.Int32),
-        ))
+    rows = units.filter(pl.col(stat).is_not_null())
     schema = {**dict(units.select(*UNIT_COLUMNS, stat).schema), "centre": pl.Float64, "deviation": pl.Float64,
               "rank": pl.Int32, "n_units": pl.Int32}
-    if not parts:
+    if not rows.height:
         return pl.DataFrame(schema=schema).with_columns(p_value=pl.lit(None, dtype=pl.Float64))
+    # the indicators in order of first appearance, each one's rows in their order (one frame, no partitions)
+    groups = rows.select(group=pl.col("indicator").rank("dense").cast(pl.Int64))["group"].to_numpy()
+    first_seen = np.full(groups.max() + 1, len(groups))
+    np.minimum.at(first_seen, groups, np.arange(len(groups)))
+    order = np.argsort(first_seen[groups], kind="stable")
+    values = rows[stat].to_numpy().astype(float)[order]
+    bounds = np.flatnonzero(np.diff(first_seen[groups][order])) + 1
+    centre, deviation = np.empty(len(values)), np.empty(len(values))
+    ranks, n_units = np.empty(len(values), dtype=np.int64), np.empty(len(values), dtype=np.int64)
+    for start, end in zip([0, *bounds], [*bounds, len(values)], strict=True):
+        part = values[start:end]
+        centre[start:end] = leave_one_out_medians(part) if centred else np.nan
+        deviation[start:end] = part - (centre[start:end] if centred else 0.0)
+        ranks[start:end] = _ranks(np.nan_to_num(deviation[start:end], nan=0.0))
+        n_units[start:end] = end - start
     return (
-        pl.concat(parts)
+        rows.select(*UNIT_COLUMNS, stat)[order]
+        .with_columns(
+            centre=pl.Series(centre).fill_nan(None),
+            deviation=pl.Series(deviation),
+            rank=pl.Series(ranks, dtype=pl.Int32),
+            n_units=pl.Series(n_units, dtype=pl.Int32),
+        )
         .with_columns(p_value=pl.col("rank") / pl.col("n_units"))
         .sort("indicator", "deviation", nulls_last=True)
     )

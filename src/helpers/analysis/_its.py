@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from helpers.analysis._inference import placebo_ranks
-from helpers.analysis._panel import Window, prepare
+from helpers.analysis._inference import treated_rank
+from helpers.analysis._panel import Window, of_codes
 
 MIN_PRE_POINTS = 3
 MIN_POST_POINTS = 2
@@ -81,19 +81,33 @@ def fit_years(before: Window, after: Window, pre_start: int) -> tuple[tuple[int,
     return (pre_start, after[1]), tuple(range(before[1] + 1, after[0]))
 
 
+def _fit_rows(prep: pl.DataFrame, span: tuple[int, int], gap: Sequence[int]) -> pl.DataFrame:
+    """Usable rows in `span` outside `gap`."""
+    return prep.filter(pl.col("value").is_not_null(), pl.col("year").is_between(*span),
+                       ~pl.col("year").is_in(list(gap)))
+
+
 def series_by_unit(prep: pl.DataFrame, span: tuple[int, int],
                    gap: Sequence[int]) -> dict[tuple[str, str], pl.DataFrame]:
     """Usable rows in `span` outside `gap`, by (kommunenr, indicator), sorted by year."""
-    rows = prep.filter(pl.col("value").is_not_null(), pl.col("year").is_between(*span),
-                       ~pl.col("year").is_in(list(gap)))
+    rows = _fit_rows(prep, span, gap)
     return {key: part.sort("year") for key, part in rows.partition_by(["kommunenr", "indicator"], as_dict=True).items()}
 
 
-def _counts(frame: pl.DataFrame | None, break_year: int) -> tuple[int, int]:
-    if frame is None:
+def series_arrays(prep: pl.DataFrame, span: tuple[int, int],
+                  gap: Sequence[int]) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """`series_by_unit` as (years, values) arrays, from one group-by."""
+    grouped = _fit_rows(prep, span, gap).group_by("kommunenr", "indicator").agg(
+        pl.col("year").sort(), pl.col("value").sort_by("year"))
+    return {(code, indicator): (np.array(years), np.array(values, dtype=float))
+            for code, indicator, years, values in grouped.iter_rows()}
+
+
+def _counts(years: np.ndarray | None, break_year: int) -> tuple[int, int]:
+    if years is None:
         return 0, 0
-    post = int((frame["year"] >= break_year).sum())
-    return frame.height - post, post
+    post = int((years >= break_year).sum())
+    return len(years) - post, post
 
 
 def interrupted_time_series(panel: pl.DataFrame, kommune: str, ids: Sequence[str], before: Window, after: Window,
@@ -102,35 +116,31 @@ def interrupted_time_series(panel: pl.DataFrame, kommune: str, ids: Sequence[str
     """ITS per indicator for `kommune`, the level change's p calibrated on `placebo_codes`."""
     span, gap = fit_years(before, after, pre_start)
     break_year = after[0]
-    prep = prepare(panel.filter(pl.col("kommunenr").is_in([kommune, *placebo_codes])), ids, exclude_flagged)
-    series = series_by_unit(prep, span, gap)
+    prep = of_codes(panel, [kommune, *placebo_codes], ids, exclude_flagged)
+    series = series_arrays(prep, span, gap)
+    year_type = prep.schema["year"]
     out = {}
     for indicator in ids:
-        own = series.get((kommune, indicator))
-        n_pre, n_post = _counts(own, break_year)
+        own_years, values = series.get((kommune, indicator), (None, None))
+        n_pre, n_post = _counts(own_years, break_year)
         base = {"kommunenr": kommune, "indicator": indicator, "break_year": break_year, "gap_years": gap,
                 "n_pre": n_pre, "n_post": n_post}
-        if own is None or n_pre < MIN_PRE_POINTS or n_post < MIN_POST_POINTS:
+        if own_years is None or n_pre < MIN_PRE_POINTS or n_post < MIN_POST_POINTS:
             out[indicator] = ItsResult(**base, reason="too_few_points")
             continue
-        years, values = own["year"].to_numpy().astype(float), own["value"].to_numpy()
+        years = own_years.astype(float)
         params, t_level = segmented_fit(years, values, break_year)
-        units = [(kommune, True, t_level)]
+        t_values = [t_level]
         for code in placebo_codes:
             other = series.get((code, indicator))
-            if other is None or other["year"].to_list() != own["year"].to_list():
+            if other is None or not np.array_equal(other[0], own_years):
                 continue  # only a series with the same years gives a comparable t-statistic
-            units.append((code, False, segmented_fit(other["year"].to_numpy().astype(float),
-                                                     other["value"].to_numpy(), break_year)[1]))
-        ranked = placebo_ranks(pl.DataFrame(
-            [(indicator, code, code, treated, t) for code, treated, t in units],
-            schema={"indicator": pl.String, "kommunenr": pl.String, "kommune": pl.String, "is_treated": pl.Boolean,
-                    "t": pl.Float64}, orient="row"), "t", centred=False).filter("is_treated")
-        n_units = int(ranked["n_units"][0]) if ranked.height else 0
+            t_values.append(segmented_fit(other[0].astype(float), other[1], break_year)[1])
+        rank, n_units = treated_rank([t for t in t_values if t is not None]) if t_level is not None else (None, 0)
         no_p = ("few_after_years" if n_post < MIN_POST_FOR_P
                 else "few_placebos" if n_units < MIN_UNITS_FOR_P else None)
         counterfactual = params[0] + params[1] * (years - break_year)
-        frame = pl.DataFrame({"year": own["year"], "value": values}).with_columns(
+        frame = pl.DataFrame({"year": pl.Series(own_years, dtype=year_type), "value": values}).with_columns(
             fitted=pl.Series(np.column_stack([np.ones_like(years), years - break_year, years >= break_year,
                                               (years - break_year) * (years >= break_year)]) @ params),
             counterfactual=pl.Series(counterfactual),
@@ -139,8 +149,8 @@ def interrupted_time_series(panel: pl.DataFrame, kommune: str, ids: Sequence[str
         out[indicator] = ItsResult(
             **base, level_change=float(params[2]), slope_change=float(params[3]), pre_slope=float(params[1]),
             t_level=t_level, n_units=n_units, no_p_reason=no_p,
-            rank=None if no_p else int(ranked["rank"][0]),
-            p_value=None if no_p else float(ranked["p_value"][0]),
+            rank=None if no_p else rank,
+            p_value=None if no_p else rank / n_units,
             p_floor=None if no_p else 1 / n_units,
             series=frame,
         )

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from helpers.analysis._memo import per_panel
 from helpers.errors import InputError
 from helpers.sources import indicators as catalogue
 from helpers.sources.schema import KEY_COLUMNS, TIDY_SCHEMA
@@ -42,6 +43,7 @@ def check_windows(before: Window, after: Window) -> None:
         )
 
 
+@per_panel
 def check_panel(panel: pl.DataFrame) -> None:
     """InputError unless `panel` has the tidy columns, one structure and unique keys."""
     missing = [name for name in TIDY_SCHEMA if name not in panel.columns]
@@ -53,7 +55,9 @@ def check_panel(panel: pl.DataFrame) -> None:
             f"Panelet har flere kommunestrukturer ({structures}); velg én først / restrict the panel to one "
             "structure first, e.g. panel.filter(pl.col('structure') == '2024')."
         )
-    if panel.select(pl.struct(list(KEY_COLUMNS)).is_duplicated().any()).item():
+    keys = panel.select(KEY_COLUMNS)
+    # 64-bit row hashes first (fast); equal hashes are confirmed on the keys themselves
+    if keys.hash_rows().n_unique() != panel.height and keys.n_unique() != panel.height:
         raise InputError(
             "Panelet har dupliserte rader for samme kommune, år og indikator / duplicate key rows in panel."
         )
@@ -110,10 +114,24 @@ def prepare(panel: pl.DataFrame, ids: Iterable[str], exclude_flagged: bool = Tru
     )
 
 
+@per_panel
+def prepared(panel: pl.DataFrame, ids: tuple[str, ...], exclude_flagged: bool = True) -> pl.DataFrame:
+    """`prepare(panel, ids, exclude_flagged)`, once per panel: steps take their kommuner from it by filtering
+    (the same rows, in the same order, as preparing the filtered panel)."""
+    return prepare(panel, ids, exclude_flagged)
+
+
+def of_codes(panel: pl.DataFrame, codes: Iterable[str], ids: Iterable[str], exclude_flagged: bool = True,
+             ) -> pl.DataFrame:
+    """The prepared rows of `ids` for the kommuner `codes` (see `prepared`)."""
+    return prepared(panel, tuple(ids), exclude_flagged).filter(pl.col("kommunenr").is_in(list(codes)))
+
+
+@per_panel
 def names(panel: pl.DataFrame) -> pl.DataFrame:
     """kommunenr → kommune (the latest name used in the panel)."""
     return (
-        panel.sort("year")
+        panel.select("kommunenr", "kommune", "year").sort("year")
         .group_by("kommunenr")
         .agg(pl.col("kommune").drop_nulls().last())
         .with_columns(pl.col("kommune").fill_null(pl.col("kommunenr")))

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from helpers.analysis._did import difference_in_differences
+from helpers.analysis._did import did_estimates
 from helpers.analysis._groups import ComparisonGroup, select_group
 from helpers.analysis._inference import placebo_ranks
 from helpers.analysis._its import MIN_POST_FOR_P, MIN_PRE_POINTS, fit_years, segmented_fit, series_by_unit
-from helpers.analysis._panel import Window, names, prepare
+from helpers.analysis._panel import Window, names, of_codes
 from helpers.analysis._windows import changes, in_group_stats
 from helpers.errors import InputError
 from helpers.table.reforms import Reforms
@@ -51,23 +51,23 @@ def sensitivity(panel: pl.DataFrame, kommune: str, ids: Sequence[str], before: W
             groups.pop()  # the same kommuner as the report's own group: one column is enough
     labels = names(panel)
     all_codes = sorted({c for _, group in groups for c in group.codes} | {kommune})
-    prep = prepare(panel.filter(pl.col("kommunenr").is_in(all_codes)), ids)
+    prep = of_codes(panel, all_codes, ids)
     every = changes(prep, all_codes, ids, before, after, labels)
     own = every.filter(pl.col("kommunenr") == kommune)
-    rows = []
-    for variant, group in groups:
-        members = every.filter(pl.col("kommunenr").is_in(list(group.codes)))
-        estimates = difference_in_differences(own, members, ids).estimates
-        rows.append(estimates.select(
+    estimates = did_estimates(own, {variant: every.filter(pl.col("kommunenr").is_in(list(group.codes)))
+                                    for variant, group in groups}, ids)
+    return pl.concat([
+        estimates[variant].select(
             pl.lit(variant).alias("variant"), pl.lit(len(group.codes), dtype=pl.Int32).alias("n_group_chosen"),
-            "indicator", "scale", "difference", "n_units", "rank", "p_value", "at_floor"))
-    return pl.concat(rows)
+            "indicator", "scale", "difference", "n_units", "rank", "p_value", "at_floor")
+        for variant, group in groups
+    ])
 
 
 def did_size_runs(panel: pl.DataFrame, codes: Sequence[str], ids: Sequence[str], before: Window,
                   after: Window) -> pl.DataFrame:
     """Each of `codes` as if treated against the others: indicator, kommunenr, p_value."""
-    prep = prepare(panel.filter(pl.col("kommunenr").is_in(list(codes))), ids)
+    prep = of_codes(panel, codes, ids)
     pool = changes(prep, list(codes), ids, before, after, names(panel)).filter(in_group_stats("stat"))
     units = pool.select("indicator", "kommunenr", "kommune", "stat", is_treated=pl.lit(False))
     return placebo_ranks(units, "stat").select("indicator", "kommunenr", "n_units", "p_value")
@@ -78,7 +78,7 @@ def its_size_runs(panel: pl.DataFrame, codes: Sequence[str], ids: Sequence[str],
     """Each of `codes` as if treated, its ITS level-change p calibrated on the others with the same years (exactly
     what `interrupted_time_series` gives it against them): indicator, kommunenr, n_years, t_level, p_value."""
     span, gap = fit_years(before, after, pre_start)
-    prep = prepare(panel.filter(pl.col("kommunenr").is_in(list(codes))), ids)
+    prep = of_codes(panel, codes, ids)
     rows = []
     for (code, indicator), part in series_by_unit(prep, span, gap).items():
         years = part["year"].to_list()

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from helpers.analysis._inference import placebo_ranks
+from helpers.analysis._inference import treated_rank
 from helpers.analysis._its import MIN_PRE_POINTS
-from helpers.analysis._panel import Window, names, prepare
+from helpers.analysis._panel import Window, names, of_codes
 from helpers.analysis._windows import comparison_scale
 
 POOR_FIT_PCT = 5.0
@@ -72,25 +72,54 @@ def _fit(target: np.ndarray, donors: np.ndarray, pre: np.ndarray) -> tuple[np.nd
 def synthetic_control(panel: pl.DataFrame, kommune: str, donors: list[str], indicator: str, before: Window,
                       after: Window, *, pre_start: int, exclude_flagged: bool = True) -> SyntheticControl:
     """Synthetic control of `indicator` for `kommune` from `donors`, fitted on pre_start..before[1]."""
-    indexed = comparison_scale(indicator) == "pct"
-    base = {"kommunenr": kommune, "indicator": indicator, "break_year": after[0], "indexed": indexed}
-    years = [*range(pre_start, before[1] + 1), *range(after[0], after[1] + 1)]
-    rows = prepare(panel.filter(pl.col("kommunenr").is_in([kommune, *donors]), pl.col("year").is_in(years)),
-                   [indicator], exclude_flagged)
-    own = rows.filter(pl.col("kommunenr") == kommune, pl.col("value").is_not_null()).sort("year")
-    used = own["year"].to_list()
-    pre = np.array([year <= before[1] for year in used])
-    if pre.sum() < MIN_PRE_POINTS or (~pre).sum() < 1:
-        return SyntheticControl(**base, reason="too_few_points", n_pre=int(pre.sum()))
+    return synthetic_controls(panel, kommune, donors, [indicator], before, after, pre_start=pre_start,
+                              exclude_flagged=exclude_flagged)[indicator]
+
+
+def _donor_series(rows: pl.DataFrame, kommune: str, used: dict[str, list[int]], labels: pl.DataFrame
+                  ) -> dict[str, pl.DataFrame]:
+    """Per indicator, the donors with a usable value in every year the kommune has one (no small denominator),
+    by kommunenr, each with its values in year order: one group-by over all indicators."""
+    wanted = pl.DataFrame([(indicator, year) for indicator, years in used.items() for year in years],
+                          schema={"indicator": pl.String, "year": rows.schema["year"]}, orient="row")
+    counts = pl.DataFrame({"indicator": list(used), "n_used": [len(years) for years in used.values()]},
+                          schema={"indicator": pl.String, "n_used": pl.UInt32})
     complete = (
-        rows.filter(pl.col("kommunenr") != kommune, pl.col("year").is_in(used))
-        .group_by("kommunenr")
+        rows.filter(pl.col("kommunenr") != kommune).join(wanted, on=["indicator", "year"], how="semi")
+        .group_by("indicator", "kommunenr")
         .agg(pl.col("value").sort_by("year"), small=pl.col("small_denominator").any(),
              n=pl.col("value").is_not_null().sum(), rows=pl.len())
-        .filter((pl.col("n") == len(used)) & (pl.col("rows") == len(used)) & ~pl.col("small"))
-        .sort("kommunenr")
-        .join(names(panel), on="kommunenr", how="left", maintain_order="left")
+        .join(counts, on="indicator")
+        .filter((pl.col("n") == pl.col("n_used")) & (pl.col("rows") == pl.col("n_used")) & ~pl.col("small"))
+        .drop("n_used")
+        .sort("indicator", "kommunenr")
+        .join(labels, on="kommunenr", how="left", maintain_order="left")
     )
+    return {key[0]: part for key, part in complete.partition_by("indicator", as_dict=True).items()}
+
+
+def synthetic_controls(panel: pl.DataFrame, kommune: str, donors: list[str], ids: list[str], before: Window,
+                       after: Window, *, pre_start: int, exclude_flagged: bool = True) -> dict[str, SyntheticControl]:
+    """`synthetic_control` for each of `ids`, the rows of all of them read and grouped at once."""
+    years = [*range(pre_start, before[1] + 1), *range(after[0], after[1] + 1)]
+    rows = of_codes(panel, [kommune, *donors], ids, exclude_flagged).filter(pl.col("year").is_in(years))
+    own_rows = rows.filter(pl.col("kommunenr") == kommune, pl.col("value").is_not_null()).sort("year")
+    own_by = {key[0]: part for key, part in own_rows.partition_by("indicator", as_dict=True).items()}
+    used = {indicator: own_by[indicator]["year"].to_list() if indicator in own_by else [] for indicator in ids}
+    donor_series = _donor_series(rows, kommune, used, names(panel))
+    empty = pl.DataFrame(schema={"kommunenr": pl.String, "value": pl.List(pl.Float64), "kommune": pl.String})
+    return {indicator: _synthetic(kommune, indicator, before, after, own_by.get(indicator), used[indicator],
+                                  donor_series.get(indicator, empty))
+            for indicator in ids}
+
+
+def _synthetic(kommune: str, indicator: str, before: Window, after: Window, own: pl.DataFrame | None,
+               used: list[int], complete: pl.DataFrame) -> SyntheticControl:
+    indexed = comparison_scale(indicator) == "pct"
+    base = {"kommunenr": kommune, "indicator": indicator, "break_year": after[0], "indexed": indexed}
+    pre = np.array([year <= before[1] for year in used])
+    if own is None or pre.sum() < MIN_PRE_POINTS or (~pre).sum() < 1:
+        return SyntheticControl(**base, reason="too_few_points", n_pre=int(pre.sum()))
     if complete.height < MIN_DONORS:
         return SyntheticControl(**base, reason="too_few_donors", n_pre=int(pre.sum()), n_donors=complete.height)
     target = own["value"].to_numpy().astype(float)
@@ -99,14 +128,11 @@ def synthetic_control(panel: pl.DataFrame, kommune: str, donors: list[str], indi
         target = target / target[pre].mean() * 100
         matrix = matrix / matrix[pre].mean(axis=0) * 100
     weights, pre_rmspe, post_rmspe = _fit(target, matrix, pre)
-    units = [(kommune, True, post_rmspe / pre_rmspe if pre_rmspe > 0 else np.inf)]
-    for j, code in enumerate(complete["kommunenr"]):
+    ratios = [post_rmspe / pre_rmspe if pre_rmspe > 0 else np.inf]
+    for j in range(complete.height):
         _, placebo_pre, placebo_post = _fit(matrix[:, j], np.delete(matrix, j, axis=1), pre)
-        units.append((code, False, placebo_post / placebo_pre if placebo_pre > 0 else np.inf))
-    ranked = placebo_ranks(pl.DataFrame(
-        [(indicator, code, code, treated, min(ratio, 1e12)) for code, treated, ratio in units],
-        schema={"indicator": pl.String, "kommunenr": pl.String, "kommune": pl.String, "is_treated": pl.Boolean,
-                "ratio": pl.Float64}, orient="row"), "ratio", centred=False).filter("is_treated")
+        ratios.append(placebo_post / placebo_pre if placebo_pre > 0 else np.inf)
+    rank, n_units = treated_rank([min(ratio, 1e12) for ratio in ratios])
     synthetic = matrix @ weights
     level = float(np.abs(target[pre]).mean())
     warnings = []
@@ -126,6 +152,5 @@ def synthetic_control(panel: pl.DataFrame, kommune: str, donors: list[str], indi
             part=pl.when(pl.col("year") <= before[1]).then(pl.lit("before")).otherwise(pl.lit("after"))),
         n_pre=int(pre.sum()), n_donors=complete.height, pre_rmspe=pre_rmspe, post_rmspe=post_rmspe,
         fit_error_pct=fit_error, mean_gap_after=float(np.mean((target - synthetic)[~pre])),
-        warnings=tuple(warnings), rank=int(ranked["rank"][0]), n_units=int(ranked["n_units"][0]),
-        p_value=float(ranked["p_value"][0]),
+        warnings=tuple(warnings), rank=rank, n_units=n_units, p_value=rank / n_units,
     )

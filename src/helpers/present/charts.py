@@ -4,18 +4,25 @@ The builders only draw: they get frames and results already computed by helpers.
 `Comparison`, `DidResult.placebo`, `SyntheticControl`) and never filter or aggregate; they only reshape and
 label. Data is kept inline (Polars frames go in directly), so
 charts render offline, e.g. with `vl_convert.vegalite_to_svg(chart.to_json())`.
+
+The report charts are written in Altair as spec functions of (words, frames, shape) and returned as
+`chart_templates.FilledChart`s: built and validated once per process and shape, filled for each report
+(the same spec as Altair's; `.to_altair()` or any Altair method gives the Altair chart itself).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import altair as alt
 import polars as pl
 
 from helpers.analysis import Comparison, SyntheticControl, Window, period_label
 from helpers.errors import InputError
+from helpers.present.chart_templates import FilledChart, Frames, Words, fill, fill_panels
 from helpers.present.formatting import MINUS, NBSP, format_number
 from helpers.sources.indicators import DOMAIN_LABELS
 
@@ -67,7 +74,7 @@ def theme() -> alt.theme.ThemeConfig:
 
 def _one(frame: pl.DataFrame, column: str, what: str) -> str:
     """The single value of `column` (the builders draw one indicator / one kommune at a time)."""
-    values = frame[column].unique(maintain_order=True).to_list()
+    values = list(dict.fromkeys(frame.get_column(column).to_list()))  # (a few rows: no query needed)
     if len(values) != 1:
         raise InputError(f"{what}: expected one {column}, got {len(values)} ({values[:5]}); "
                          "pass one at a time.")
@@ -75,19 +82,22 @@ def _one(frame: pl.DataFrame, column: str, what: str) -> str:
 
 
 _YEAR_SCALE = alt.Scale(zero=False, nice=False)
+SERIES_COLUMNS = ("year", "kommune_value", "group_median", "group_q1", "group_q3", "n_group")
+TIME_SERIES_SIZE = (560, 280)
 
 
-def _series_layers(series: pl.DataFrame, *, detailed: bool) -> list[alt.Chart]:
-    """Group band (quartiles), group median and the kommune's line, sharing one colour legend."""
-    kommune = _one(series, "kommune", "series")
-    decimals = int(series["decimals"][0])
-    number = f",.{decimals}f"
+# ---------------------------------------------------------------- layers (Altair; words and frames in)
+
+
+def _series_layers(words: Words, encoded: pl.DataFrame, *, prefix: str = "",
+                   detailed: bool) -> list[alt.Chart]:
+    """Group band (quartiles), group median and the kommune's line, sharing one colour legend. Words:
+    `kommune`, `<prefix>format` (the numbers' d3 format) and, when `detailed`, `<prefix>unit`."""
+    kommune, number = words["kommune"], words[f"{prefix}format"]
     legend = alt.Scale(domain=[kommune, GROUP_MEDIAN_LABEL, BAND_LABEL],
                        range=[KOMMUNE_COLOR, GROUP_COLOR, BAND_COLOR])
     x = alt.X("year:Q", axis=alt.Axis(format="d", tickMinStep=1, title="År" if detailed else None),
               scale=_YEAR_SCALE)
-    # only the encoded columns: the spec carries every value inline, and repeats labels on every row otherwise
-    encoded = series.select("year", "kommune_value", "group_median", "group_q1", "group_q3", "n_group")
     base = alt.Chart(encoded).encode(x=x)
     tooltip = [
         alt.Tooltip("year:Q", title="År", format="d"),
@@ -105,7 +115,7 @@ def _series_layers(series: pl.DataFrame, *, detailed: bool) -> list[alt.Chart]:
         )
 
     band = named(base.mark_area(opacity=0.45).encode(
-        y=alt.Y("group_q1:Q", title=series["unit"][0] if detailed else None, scale=alt.Scale(zero=False)),
+        y=alt.Y("group_q1:Q", title=words[f"{prefix}unit"] if detailed else None, scale=alt.Scale(zero=False)),
         y2="group_q3:Q",
     ), BAND_LABEL)
     median = named(base.mark_line(strokeDash=[6, 3], strokeWidth=2).encode(y="group_median:Q"),
@@ -116,19 +126,10 @@ def _series_layers(series: pl.DataFrame, *, detailed: bool) -> list[alt.Chart]:
     return [band, median, own]
 
 
-def _windows_layers(before: Window | None, after: Window | None, *, detailed: bool) -> list[alt.Chart]:
-    """Shaded before/after windows with a label at the top (with the years when `detailed`)."""
-    windows = [(label, window, fill) for label, window, fill in
-               (("Før", before, BEFORE_FILL), ("Etter", after, AFTER_FILL)) if window is not None]
-    if not windows:
+def _windows_layers(frame: pl.DataFrame | None) -> list[alt.Chart]:
+    """Shaded before/after windows with a label at the top (`_windows_frame`)."""
+    if frame is None:
         return []
-    frame = pl.DataFrame({
-        "periode": [f"{label} ({period_label(w)})" if detailed else label for label, w, _ in windows],
-        "start": [w[0] - 0.5 for _, w, _ in windows],
-        "end": [w[1] + 0.5 for _, w, _ in windows],
-        "mid": [(w[0] + w[1]) / 2 for _, w, _ in windows],
-        "fill": [fill for _, _, fill in windows],
-    })
     base = alt.Chart(frame)
     rect = base.mark_rect(opacity=0.9).encode(
         x=alt.X("start:Q", scale=_YEAR_SCALE), x2="end:Q", fill=alt.Fill("fill:N", scale=None, legend=None),
@@ -140,15 +141,11 @@ def _windows_layers(before: Window | None, after: Window | None, *, detailed: bo
     return [rect, text]
 
 
-def _break_layers(breaks: Mapping[int, str] | Sequence[int], height: int) -> list[alt.Chart]:
-    """A vertical rule between the last year on old borders and the first on new, with a label."""
-    labels = dict(breaks) if isinstance(breaks, Mapping) else dict.fromkeys(breaks, REFORM_LABEL)
-    if not labels:
+def _break_layers(frame: pl.DataFrame | None, height: int) -> list[alt.Chart]:
+    """A vertical rule between the last year on old borders and the first on new, with a label
+    (`_breaks_frame`)."""
+    if frame is None:
         return []
-    frame = pl.DataFrame({
-        "at": [year - 0.5 for year in labels],
-        "label": [f"{label} {year}" for year, label in labels.items()],
-    })
     base = alt.Chart(frame)
     rule = base.mark_rule(color=BREAK_COLOR, strokeWidth=1.5, strokeDash=[2, 2]).encode(
         x=alt.X("at:Q", scale=_YEAR_SCALE), tooltip=[alt.Tooltip("label:N", title="Brudd")]
@@ -159,6 +156,61 @@ def _break_layers(breaks: Mapping[int, str] | Sequence[int], height: int) -> lis
     return [rule, text]
 
 
+# ---------------------------------------------------------------- frames and words (from the data)
+
+
+@functools.lru_cache(maxsize=64)
+def _windows_frame(before: Window | None, after: Window | None, *, detailed: bool) -> pl.DataFrame | None:
+    """The before/after windows to shade, labelled (with the years when `detailed`); None for none. (The same
+    frame for every report with these windows: charts only read it.)"""
+    windows = [(label, window, fill) for label, window, fill in
+               (("Før", before, BEFORE_FILL), ("Etter", after, AFTER_FILL)) if window is not None]
+    if not windows:
+        return None
+    return pl.DataFrame({
+        "periode": [f"{label} ({period_label(w)})" if detailed else label for label, w, _ in windows],
+        "start": [w[0] - 0.5 for _, w, _ in windows],
+        "end": [w[1] + 0.5 for _, w, _ in windows],
+        "mid": [(w[0] + w[1]) / 2 for _, w, _ in windows],
+        "fill": [fill for _, _, fill in windows],
+    })
+
+
+def _breaks_frame(breaks: Mapping[int, str] | Sequence[int]) -> pl.DataFrame | None:
+    """First years on new borders as rules half a year before, labelled; None for none."""
+    labels = dict(breaks) if isinstance(breaks, Mapping) else dict.fromkeys(breaks, REFORM_LABEL)
+    return _labelled_breaks(tuple(labels.items())) if labels else None
+
+
+@functools.lru_cache(maxsize=256)
+def _labelled_breaks(labels: tuple[tuple[int, str], ...]) -> pl.DataFrame:
+    """The breaks frame of (year, label) pairs (the same frame for every report with these breaks)."""
+    return pl.DataFrame({
+        "at": [year - 0.5 for year, _ in labels],
+        "label": [f"{label} {year}" for year, label in labels],
+    })
+
+
+def _series_words(series: pl.DataFrame, prefix: str = "") -> dict[str, str]:
+    """The number format and unit of one indicator's series (`series_frame` rows)."""
+    return {f"{prefix}format": f",.{int(series['decimals'][0])}f", f"{prefix}unit": series["unit"][0]}
+
+
+def _optional(**frames: pl.DataFrame | None) -> dict[str, pl.DataFrame]:
+    return {slot: frame for slot, frame in frames.items() if frame is not None}
+
+
+# ---------------------------------------------------------------- the charts
+
+
+def _time_series_spec(words: Words, frames: Frames, shape: None) -> alt.LayerChart:
+    width, height = TIME_SERIES_SIZE
+    chart = alt.layer(*_windows_layers(frames.get("windows")),
+                      *_series_layers(words, frames["series"], detailed=True),
+                      *_break_layers(frames.get("breaks"), height))
+    return chart.properties(title=alt.Title(words["title"], subtitle=words["subtitle"]), width=width, height=height)
+
+
 def time_series_chart(
     series: pl.DataFrame,
     *,
@@ -167,7 +219,7 @@ def time_series_chart(
     breaks: Mapping[int, str] | Sequence[int] = (),
     title: str | None = None,
     subtitle: str | None = None,
-) -> alt.LayerChart:
+) -> FilledChart:
     """One indicator over time: the kommune's line, the group's median and quartile band, windows, breaks.
 
     `series` is `analysis.series_frame(...)` for one indicator. `breaks` are first years on new borders, e.g.
@@ -175,13 +227,13 @@ def time_series_chart(
     """
     label = _one(series, "label", "time_series_chart")
     kommune = _one(series, "kommune", "time_series_chart")
-    width, height = 560, 280
-    chart = alt.layer(*_windows_layers(before, after, detailed=True), *_series_layers(series, detailed=True),
-                      *_break_layers(breaks, height))
     default_subtitle = f"{kommune} sammenlignet med median og midterste halvdel i sammenligningsgruppen"
-    return chart.properties(
-        title=alt.Title(title or label, subtitle=subtitle or default_subtitle), width=width, height=height
-    )
+    words = {"kommune": kommune, **_series_words(series), "title": title or label,
+             "subtitle": subtitle or default_subtitle}
+    # only the encoded columns: the spec carries every value inline, and repeats labels on every row otherwise
+    frames = _optional(windows=_windows_frame(before, after, detailed=True), series=series.select(SERIES_COLUMNS),
+                       breaks=_breaks_frame(breaks))
+    return fill(_time_series_spec, words, frames)
 
 
 def slope_frame(comparison: Comparison) -> pl.DataFrame:
@@ -202,15 +254,10 @@ def slope_frame(comparison: Comparison) -> pl.DataFrame:
     return frame.with_columns(value_text=pl.Series(texts, dtype=pl.String))
 
 
-def slope_chart(comparison: Comparison, *, title: str | None = None, columns: int = 3) -> alt.FacetChart:
-    """Before → after for all indicators: one small panel per indicator, each with its own y axis.
-
-    Faceted rather than normalised: the indicators have different units (persons, per 100 inhabitants 80+,
-    hours), and an index (before = 100) would hide the levels and inflate changes from small bases.
-    """
-    slopes = slope_frame(comparison)
-    series_order = slopes["series"].unique(maintain_order=True).to_list()
-    facet_order = slopes["short_label"].unique(maintain_order=True).to_list()
+def _slope_spec(words: Words, frames: Frames, shape: tuple[int, int, int]) -> alt.FacetChart:
+    n_series, n_facets, columns = shape
+    series_order = [words[f"series{i}"] for i in range(n_series)]
+    facet_order = [words[f"facet{i}"] for i in range(n_facets)]
     color = alt.Color("series:N", title=None, sort=series_order,
                       scale=alt.Scale(domain=series_order, range=[KOMMUNE_COLOR, GROUP_COLOR]))
     base = alt.Chart().encode(
@@ -225,26 +272,34 @@ def slope_chart(comparison: Comparison, *, title: str | None = None, columns: in
     lines = base.mark_line(point=alt.OverlayMarkDef(size=50), strokeWidth=2.5).encode(detail="series:N")
     labels = base.mark_text(dy=-10, fontSize=10).encode(text="value_text:N")
     return (
-        alt.layer(lines, labels, data=slopes)
+        alt.layer(lines, labels, data=frames["slopes"])
         .properties(width=170, height=150)
         .facet(facet=alt.Facet("short_label:N", title=None, sort=facet_order), columns=columns)
         .resolve_scale(y="independent")
-        .properties(title=alt.Title(title or "Før og etter, alle indikatorer",
-                                    subtitle="Gjennomsnitt over årene med tall i hver periode"))
+        .properties(title=alt.Title(words["title"], subtitle="Gjennomsnitt over årene med tall i hver periode"))
     )
 
 
-def placebo_chart(placebo: pl.DataFrame, *, axis_title: str, title: str | None = None,
-                  subtitle: str | None = None) -> alt.LayerChart:
-    """The placebo distribution of one indicator: each unit's deviation from the median of the others as a dot,
-    the kommune marked. `placebo` is `DidResult.placebo` for one indicator."""
-    _one(placebo, "indicator", "placebo_chart")
-    n_units = placebo.height
+def slope_chart(comparison: Comparison, *, title: str | None = None, columns: int = 3) -> FilledChart:
+    """Before → after for all indicators: one small panel per indicator, each with its own y axis.
+
+    Faceted rather than normalised: the indicators have different units (persons, per 100 inhabitants 80+,
+    hours), and an index (before = 100) would hide the levels and inflate changes from small bases.
+    """
+    slopes = slope_frame(comparison)
+    series_order = slopes["series"].unique(maintain_order=True).to_list()
+    facet_order = slopes["short_label"].unique(maintain_order=True).to_list()
+    words = {**{f"series{i}": name for i, name in enumerate(series_order)},
+             **{f"facet{i}": name for i, name in enumerate(facet_order)},
+             "title": title or "Før og etter, alle indikatorer"}
+    return fill(_slope_spec, words, {"slopes": slopes}, (len(series_order), len(facet_order), columns))
+
+
+def _placebo_spec(words: Words, frames: Frames, shape: bool) -> alt.LayerChart:
     treated = alt.datum.is_treated
-    base = alt.Chart(placebo.select("kommune", "deviation", "is_treated", "rank")).encode(
-        x=alt.X("deviation:Q", title=axis_title),
-        y=alt.Y("kommune:N", sort="-x", title=None,
-                axis=alt.Axis(labels=n_units <= MAX_LABELLED_UNITS, ticks=False)),
+    base = alt.Chart(frames["placebo"]).encode(
+        x=alt.X("deviation:Q", title=words["axis_title"]),
+        y=alt.Y("kommune:N", sort="-x", title=None, axis=alt.Axis(labels=shape, ticks=False)),
     )
     zero = alt.Chart().mark_rule(color="#888").encode(x=alt.datum(0))
     dots = base.mark_circle(opacity=0.9).encode(
@@ -257,26 +312,31 @@ def placebo_chart(placebo: pl.DataFrame, *, axis_title: str, title: str | None =
     label = base.mark_text(align="left", dx=10, fontWeight="bold", color=KOMMUNE_COLOR).encode(
         text=alt.condition(treated, alt.Text("kommune:N"), alt.value(""))
     )
+    return alt.layer(zero, dots, label).properties(
+        title=alt.Title(words["title"], subtitle=words["subtitle"]), width=520, height=words["height"])
+
+
+def placebo_chart(placebo: pl.DataFrame, *, axis_title: str, title: str | None = None,
+                  subtitle: str | None = None) -> FilledChart:
+    """The placebo distribution of one indicator: each unit's deviation from the median of the others as a dot,
+    the kommune marked. `placebo` is `DidResult.placebo` for one indicator."""
+    _one(placebo, "indicator", "placebo_chart")
+    n_units = placebo.height
     default_subtitle = ("Hver kommune i gruppen regnet ut som om den var kommunen vi ser på; "
                         "jo færre prikker lenger ut enn kommunen, jo mindre sannsynlig er tilfeldighet")
-    return alt.layer(zero, dots, label).properties(
-        title=alt.Title(title or "Placebotest", subtitle=subtitle or default_subtitle),
-        width=520, height=max(160, min(14 * n_units, 600)),
-    )
+    words = {"axis_title": axis_title, "title": title or "Placebotest", "subtitle": subtitle or default_subtitle,
+             "height": max(160, min(14 * n_units, 600))}
+    frames = {"placebo": placebo.select("kommune", "deviation", "is_treated", "rank")}
+    return fill(_placebo_spec, words, frames, n_units <= MAX_LABELLED_UNITS)
 
 
-def synthetic_chart(sc: SyntheticControl, *, kommune: str, title: str, unit: str) -> alt.LayerChart:
-    """The kommune and its synthetic control over the years, the before-years shaded: the fit before is what
-    makes the gap after worth reading."""
-    frame = sc.series.unpivot(index=["year", "part"], on=["kommune_value", "synthetic"], variable_name="serie",
-                              value_name="value").with_columns(
-        serie=pl.col("serie").replace_strict({"kommune_value": kommune, "synthetic": SYNTHETIC_LABEL}))
-    before = sc.series.filter(pl.col("part") == "before")["year"]
-    shade = alt.Chart(pl.DataFrame({"start": [before.min() - 0.5], "end": [before.max() + 0.5]})).mark_rect(
-        color=BEFORE_FILL).encode(x=alt.X("start:Q", scale=_YEAR_SCALE), x2="end:Q")
-    lines = alt.Chart(frame).mark_line(point=True).encode(
+def _synthetic_spec(words: Words, frames: Frames, shape: None) -> alt.LayerChart:
+    kommune = words["kommune"]
+    shade = alt.Chart(frames["shade"]).mark_rect(color=BEFORE_FILL).encode(
+        x=alt.X("start:Q", scale=_YEAR_SCALE), x2="end:Q")
+    lines = alt.Chart(frames["series"]).mark_line(point=True).encode(
         x=alt.X("year:Q", title="År", axis=alt.Axis(format="d", tickMinStep=1), scale=_YEAR_SCALE),
-        y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", title=words["unit"], scale=alt.Scale(zero=False)),
         color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=[kommune, SYNTHETIC_LABEL],
                                                                range=[KOMMUNE_COLOR, GROUP_COLOR])),
         strokeDash=alt.StrokeDash("serie:N", legend=None, scale=alt.Scale(domain=[kommune, SYNTHETIC_LABEL],
@@ -285,8 +345,42 @@ def synthetic_chart(sc: SyntheticControl, *, kommune: str, title: str, unit: str
                  alt.Tooltip("value:Q", title="Verdi", format=",.1f")],
     )
     return alt.layer(shade, lines).properties(
-        title=alt.Title(title, subtitle="Skravert: årene vektene er tilpasset; etter det viser gapet forskjellen"),
+        title=alt.Title(words["title"],
+                        subtitle="Skravert: årene vektene er tilpasset; etter det viser gapet forskjellen"),
         width=520, height=220)
+
+
+def synthetic_chart(sc: SyntheticControl, *, kommune: str, title: str, unit: str) -> FilledChart:
+    """The kommune and its synthetic control over the years, the before-years shaded: the fit before is what
+    makes the gap after worth reading."""
+    frame = sc.series.unpivot(index=["year", "part"], on=["kommune_value", "synthetic"], variable_name="serie",
+                              value_name="value").with_columns(
+        serie=pl.col("serie").replace_strict({"kommune_value": kommune, "synthetic": SYNTHETIC_LABEL}))
+    before = sc.series.filter(pl.col("part") == "before")["year"]
+    shade = pl.DataFrame({"start": [before.min() - 0.5], "end": [before.max() + 0.5]})
+    return fill(_synthetic_spec, {"kommune": kommune, "title": title, "unit": unit},
+                {"shade": shade, "series": frame})
+
+
+def _overview_cell_spec(words: Words, frames: Frames, shape: None) -> alt.LayerChart:
+    """One small panel of the overview: windows, reform rule and the series of one indicator."""
+    return (alt.layer(*_windows_layers(frames.get("windows")), *_break_layers(frames.get("breaks"), 0)[:1],
+                      *_series_layers(words, frames["series"], detailed=False))
+            .properties(title=alt.Title(words["label"], subtitle=words["unit"], fontSize=12), width=260, height=110))
+
+
+def _overview_layout(words: Words, shape: tuple[tuple[str, int], ...], panel: Callable[[int], Any]) -> alt.HConcatChart:
+    """The overview's columns (one per domain, `shape`: (domain, number of panels)) of `panel(i)`s."""
+    columns, index = [], 0
+    for domain, n_panels in shape:
+        cells = [panel(index + i) for i in range(n_panels)]
+        index += n_panels
+        columns.append(alt.vconcat(*cells, title=alt.Title(DOMAIN_LABELS[domain], fontSize=14))
+                       .resolve_scale(x="shared"))
+    return alt.hconcat(*columns).resolve_scale(color="shared", x="shared").properties(
+        title=alt.Title(words["title"],
+                        subtitle="Linje: kommunen; stiplet: median i sammenligningsgruppen; grått: 25–75 %")
+    )
 
 
 def overview_chart(
@@ -296,7 +390,7 @@ def overview_chart(
     after: Window | None = None,
     breaks: Mapping[int, str] | Sequence[int] = (),
     title: str | None = None,
-) -> alt.HConcatChart:
+) -> FilledChart:
     """Small multiples: hjemmesykepleie in the left column, sykehjem in the right (other domains after).
 
     `series` is `analysis.series_frame(...)` for several indicators; one small chart per indicator, each
@@ -304,23 +398,15 @@ def overview_chart(
     """
     kommune = _one(series, "kommune", "overview_chart")
     by_domain = {key[0]: part for key, part in series.partition_by("domain", as_dict=True).items()}
-    columns = []
+    shared = _optional(windows=_windows_frame(before, after, detailed=False), breaks=_breaks_frame(breaks))
+    panels, shape = [], []
     for domain in (d for d in dict.fromkeys((*OVERVIEW_COLUMNS, *DOMAIN_LABELS)) if d in by_domain):
-        cells = [
-            alt.layer(*_windows_layers(before, after, detailed=False), *_break_layers(breaks, 0)[:1],
-                      *_series_layers(part, detailed=False))
-            .properties(
-                title=alt.Title(part["short_label"][0], subtitle=part["unit"][0], fontSize=12),
-                width=260, height=110,
-            )
-            for part in by_domain[domain].sort("order").partition_by("order", maintain_order=True)
-        ]
-        columns.append(alt.vconcat(*cells, title=alt.Title(DOMAIN_LABELS[domain], fontSize=14))
-                       .resolve_scale(x="shared"))
-    return alt.hconcat(*columns).resolve_scale(color="shared", x="shared").properties(
-        title=alt.Title(title or f"{kommune}: alle indikatorer",
-                        subtitle="Linje: kommunen; stiplet: median i sammenligningsgruppen; grått: 25–75 %")
-    )
+        parts = by_domain[domain].sort("order").partition_by("order", maintain_order=True)
+        panels += [fill(_overview_cell_spec,
+                        {"kommune": kommune, **_series_words(part), "label": part["short_label"][0]},
+                        {**shared, "series": part.select(SERIES_COLUMNS)}) for part in parts]
+        shape.append((domain, len(parts)))
+    return fill_panels(_overview_layout, {"title": title or f"{kommune}: alle indikatorer"}, tuple(shape), panels)
 
 
 def coverage_chart(coverage: pl.DataFrame, labels: pl.DataFrame) -> alt.Chart:

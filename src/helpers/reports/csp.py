@@ -28,6 +28,16 @@ its browser test). The other `Function` in the bundle is d3-dsv's, which builds 
 (the atlas keeps its data inline as CSV to stay small): `VEGA_EMBED_WRAPPER`, appended to the bundle, wraps
 `vegaEmbed` so that inline CSV/TSV datasets of the compiled spec are split into rows by a plain loop and
 handed to Vega as JSON values (same columns, same `parse` types) before Vega sees them.
+
+Pages with shared assets (`report --shared-assets`) load the Vega bundle and the embed script from files in
+`assets/` next to them. A hash cannot allow a file on a page opened from disk: a hash allows an external
+script only together with an `integrity` attribute, and Chromium refuses integrity checks of file: URLs
+("requires the request to be CORS enabled"). `'self'` would allow every script file on the disk. So such a
+page carries one inline loader, allowed by its hash, that inserts the two asset scripts, and the policy adds
+`'strict-dynamic'` (CSP level 3): scripts inserted by an allowed script run, while scripts in the page's
+markup (`<script src=...>` or inline) still need a hash, which an injected one does not have. The trust
+reaches whatever the assets insert (they insert nothing) and whoever can write `assets/` (who can write the
+pages themselves too). Browsers without CSP level 3 (none current) would block the assets.
 """
 
 from __future__ import annotations
@@ -115,15 +125,19 @@ def script_hash(text: str) -> str:
     return f"'sha256-{digest}'"
 
 
-def policy(scripts: Iterable[str] = ()) -> str:
-    """The policy allowing exactly the inline `scripts` (their text content) and nothing from the network."""
+def policy(scripts: Iterable[str] = (), *, strict_dynamic: bool = False) -> str:
+    """The policy allowing exactly the inline `scripts` (their text content) and nothing from the network;
+    with `strict_dynamic`, also the scripts those insert (shared assets, see the module doc)."""
     allowed = " ".join(dict.fromkeys(script_hash(text) for text in scripts)) or "'none'"
+    if strict_dynamic and scripts:
+        allowed += " 'strict-dynamic'"
     return "; ".join(directive.format(scripts=allowed) for directive in DIRECTIVES)
 
 
-def meta(scripts: Iterable[str] = ()) -> str:
-    """The `<meta>` element carrying `policy(scripts)`."""
-    return f'<meta http-equiv="Content-Security-Policy" content="{html.escape(policy(scripts), quote=False)}">'
+def meta(scripts: Iterable[str] = (), *, strict_dynamic: bool = False) -> str:
+    """The `<meta>` element carrying `policy(scripts, strict_dynamic=...)`."""
+    content = html.escape(policy(scripts, strict_dynamic=strict_dynamic), quote=False)
+    return f'<meta http-equiv="Content-Security-Policy" content="{content}">'
 
 
 def inline_scripts(page: str) -> list[str]:

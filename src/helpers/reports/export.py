@@ -8,7 +8,13 @@
   stable id plus the spec as a JSON data block. The Vega, Vega-Lite and Vega-Embed JavaScript, bundled
   by vl-convert, is inlined once per page, so nothing loads from a CDN; tooltips stay on. With
   `static=True` each chart becomes an inline SVG rendered by vl-convert, and no JavaScript is included.
+- `shared_assets=True` (`report --shared-assets`): for a site of many reports, the bundle and the embed
+  call live once in `assets/` next to the pages (`write_assets`), named by their content, and each page
+  loads them with one small inline loader (see helpers.reports.csp for how the policy allows them). Such a page
+  works offline as part of its folder.
 - Deterministic: no random ids, no timestamps except the run time, which follows SOURCE_DATE_EPOCH.
+- Fast: the chart specs (most of a page's text) are put in after nbconvert, like the scripts, so its HTML
+  clean-up does not parse them; the notebook is validated once, not after every preprocessor.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import hashlib
 import json
 import os
 import re
@@ -25,6 +32,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from helpers import paths
 from helpers.atomic import atomic_path, atomic_write_text
 from helpers.errors import InputError
 from helpers.reports import csp
@@ -35,6 +43,8 @@ ALTAIR_CALL = "(function(spec, embedOpt){"
 BUNDLE_MARKER = "<!--oms:vega-bundle-->"
 EMBED_MARKER = "<!--oms:vega-embed-->"
 CSP_MARKER = "<!--oms:csp-->"
+SPEC_MARKER = re.compile(r"<!--oms:chart-spec-(\d+)-->")
+ASSETS_DIR = "assets"
 HIDDEN_CELL_TAGS = ("remove-cell", "remove_cell", "skjul")
 # Norwegian number format (d3-format has no nb-NO locale); dates use d3-time-format's nb-NO.
 NB_FORMAT_LOCALE = {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", " kr"]}
@@ -117,6 +127,14 @@ ingen (notatbokens standardverdier)
 {%- endblock body_footer -%}
 """
 
+LOADER_JS = """(function () {
+  %(sources)s.forEach(function (source) {
+    var script = document.createElement("script");
+    script.src = source;
+    script.async = false;
+    document.body.appendChild(script);
+  });
+})();"""
 EMBED_JS = """(function () {
   var options = %(options)s;
   document.querySelectorAll("script.oms-chart-spec").forEach(function (data) {
@@ -162,12 +180,6 @@ def run_timestamp() -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def cache_dir() -> Path:
-    """Per-user cache folder ($XDG_CACHE_HOME/omsorgskapasitet or ~/.cache/omsorgskapasitet)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "omsorgskapasitet"
-
-
 @functools.cache
 def vega_bundle() -> str:
     """Vega + Vega-Lite + Vega-Embed as one script (vl-convert's bundle), cached on disk by version.
@@ -176,7 +188,7 @@ def vega_bundle() -> str:
     vl-convert version; the bundle defines `vegaEmbed` on `window` (its `vega` and `vegaLite` are null),
     and helpers.reports.csp's wrapper follows it, so that charts draw under the pages' content security policy.
     """
-    target = cache_dir() / f"vega-bundle-vl-convert-{version('vl-convert-python')}.js"
+    target = paths.cache_dir() / f"vega-bundle-vl-convert-{version('vl-convert-python')}.js"
     if target.exists():
         return target.read_text(encoding="utf-8") + csp.VEGA_EMBED_WRAPPER
     import vl_convert
@@ -248,38 +260,41 @@ def _vl_version(spec: dict[str, Any]) -> str | None:
 
 
 def chart_svg(spec: dict[str, Any]) -> str:
-    """Static SVG of a Vega-Lite spec via vl-convert (Norwegian number and date formats)."""
-    import vl_convert
+    """Static SVG of a Vega-Lite spec via vl-convert (Norwegian number and date formats), cached on disk
+    (helpers.present.svg_cache)."""
+    from helpers.present import svg_cache
 
-    return vl_convert.vegalite_to_svg(
-        spec,
-        vl_version=_vl_version(spec),
-        format_locale=NB_FORMAT_LOCALE,
-        time_format_locale="nb-NO",
-    )
+    return svg_cache.svg(spec, vl_version=_vl_version(spec), format_locale=NB_FORMAT_LOCALE,
+                         time_format_locale="nb-NO")
 
 
 def _chart_output(index: int, spec: dict[str, Any], embed: dict[str, Any], static: bool) -> dict[str, Any]:
-    """A display_data output holding a chart: a stable div plus its spec, or an inline SVG."""
+    """A display_data output holding a chart: a stable div and a marker for its spec, or an inline SVG."""
     div_id = f"oms-chart-{index}"
     if static:
         body = f'<div class="oms-chart oms-chart-static" id="{div_id}">{chart_svg(spec)}</div>'
     else:
-        chart = json_for_script({"spec": spec, "embed": embed})
-        body = (
-            f'<div class="oms-chart" id="{div_id}"></div>\n'
-            f'<script type="application/json" class="oms-chart-spec" data-target="{div_id}">{chart}</script>'
-        )
+        body = f'<div class="oms-chart" id="{div_id}"></div>\n<!--oms:chart-spec-{index}-->'
     return {"output_type": "display_data", "data": {"text/html": body}, "metadata": {}}
 
 
-def prepare_notebook(nb: Any, static: bool = False) -> tuple[Any, int]:
+def _spec_block(index: int, spec: dict[str, Any], embed: dict[str, Any]) -> str:
+    """The JSON data block of chart `index`, as nbconvert's HTML clean-up writes it."""
+    chart = json_for_script({"spec": spec, "embed": embed})
+    return (f'<script class="oms-chart-spec" data-target="oms-chart-{index}" type="application/json">'
+            f"{chart}</script>")
+
+
+def prepare_notebook(nb: Any, static: bool = False,
+                     specs: list[tuple[dict[str, Any], dict[str, Any]]] | None = None) -> tuple[Any, int]:
     """A normalised copy of an executed notebook, ready for export, and its number of charts.
 
     Charts are rewritten (see module doc), hidden-tagged cells dropped, and everything that differs
-    between runs of the same inputs (metadata, execution counts, timings) removed.
+    between runs of the same inputs (metadata, execution counts, timings) removed. Each chart's
+    (spec, embed options) is appended to `specs`, when given; its output holds a marker instead.
     """
     nb = copy.deepcopy(nb)
+    specs = [] if specs is None else specs
     title = nb.metadata.get("title", "")
     nb.metadata = {"language_info": {"name": "python", "pygments_lexer": "ipython3"}}
     if title:
@@ -299,6 +314,7 @@ def prepare_notebook(nb: Any, static: bool = False) -> tuple[Any, int]:
                 found = chart_spec(output) if output.get("output_type") != "stream" else None
                 if found:
                     charts += 1
+                    specs.append(found)
                     outputs.append(_chart_output(charts, *found, static=static))
                 else:
                     if output.get("output_type") == "execute_result":
@@ -333,14 +349,14 @@ def _format_value(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def export_html(nb: Any, context: ReportContext, static: bool = False) -> str:
-    """The report's complete HTML for an executed notebook."""
-    prepared, charts = prepare_notebook(nb, static=static)
+def export_html(nb: Any, context: ReportContext, static: bool = False, shared_assets: bool = False) -> str:
+    """The report's complete HTML for an executed notebook (`shared_assets`: see the module doc)."""
+    specs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    prepared, charts = prepare_notebook(nb, static=static, specs=specs)
     title = context.title or notebook_title(nb, context.name)
     prepared.metadata["title"] = title
     exporter = html_exporter()
     interactive = charts > 0 and not static
-    options = {**EMBED_OPTIONS, "formatLocale": NB_FORMAT_LOCALE, "timeFormatLocale": _time_locale()}
     oms = {
         "title": title,
         "show_title": not first_heading(nb),  # the notebook's own heading already opens the page
@@ -356,15 +372,52 @@ def export_html(nb: Any, context: ReportContext, static: bool = False) -> str:
         "vega_js": interactive,
     }
     body, _ = exporter.from_notebook_node(prepared, resources={"oms": oms, "metadata": {"name": title}})
-    # The scripts go in after nbconvert's HTML clean-up (BeautifulSoup), so the 1 MB bundle is not re-parsed
-    # and their text is exactly what the content security policy's hashes allow.
-    scripts = []
-    if interactive:
-        bundle, embed = f"\n{vega_bundle()}\n", "\n" + EMBED_JS % {"options": json_for_script(options)} + "\n"
-        body = body.replace(BUNDLE_MARKER, f'<script type="text/javascript" id="oms-vega-bundle">{bundle}</script>', 1)
-        body = body.replace(EMBED_MARKER, f'<script type="text/javascript">{embed}</script>', 1)
-        scripts = [bundle, embed]
-    return body.replace(CSP_MARKER, csp.meta(scripts), 1)
+    # The chart specs and the scripts go in after nbconvert's HTML clean-up (BeautifulSoup), so the specs and
+    # the 1 MB bundle are not re-parsed, and the scripts' text is exactly what the policy's hashes allow.
+    if not static:
+        body = SPEC_MARKER.sub(lambda found: _spec_block(int(found[1]), *specs[int(found[1]) - 1]), body)
+    if not interactive:
+        return body.replace(CSP_MARKER, csp.meta(()), 1)
+    if shared_assets:
+        loader = "\n" + LOADER_JS % {"sources": json_for_script(list(assets()))} + "\n"
+        body = body.replace(BUNDLE_MARKER, "", 1)
+        body = body.replace(EMBED_MARKER, f'<script type="text/javascript">{loader}</script>', 1)
+        return body.replace(CSP_MARKER, csp.meta([loader], strict_dynamic=True), 1)
+    bundle, embed = f"\n{vega_bundle()}\n", f"\n{embed_script()}\n"
+    body = body.replace(BUNDLE_MARKER, f'<script type="text/javascript" id="oms-vega-bundle">{bundle}</script>', 1)
+    body = body.replace(EMBED_MARKER, f'<script type="text/javascript">{embed}</script>', 1)
+    return body.replace(CSP_MARKER, csp.meta([bundle, embed]), 1)
+
+
+def embed_script() -> str:
+    """The script that draws every chart of a page from its JSON data block (Norwegian number and date
+    formats, Vega's CSP-safe interpreter)."""
+    options = {**EMBED_OPTIONS, "formatLocale": NB_FORMAT_LOCALE, "timeFormatLocale": _time_locale()}
+    return EMBED_JS % {"options": json_for_script(options)}
+
+
+@functools.cache
+def assets() -> dict[str, str]:
+    """{path relative to the pages: script} of the shared assets: the Vega bundle and the embed script, each
+    named by the sha256 of its content (a new version gets a new name; pages never load a stale one)."""
+    named = {}
+    for stem, script in (("vega-bundle", vega_bundle()), ("oms-charts", embed_script())):
+        digest = hashlib.sha256(script.encode("utf-8")).hexdigest()[:16]
+        named[f"{ASSETS_DIR}/{stem}-{digest}.js"] = script
+    return named
+
+
+def write_assets(folder: Path) -> list[Path]:
+    """Write the shared assets into `folder` (the reports folder) where they are missing or differ."""
+    written = []
+    for relative, script in assets().items():
+        target = folder / relative
+        if not target.is_file() or target.read_text(encoding="utf-8") != script:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(target, script)
+            target.chmod(0o644)
+        written.append(target)
+    return written
 
 
 @functools.cache
@@ -375,6 +428,7 @@ def html_exporter() -> Any:
     from nbconvert import HTMLExporter
 
     return HTMLExporter(
+        optimistic_validation=True,  # validate the notebook once, after the preprocessors, not after each
         template_name="lab",
         template_file="omsorgskapasitet.html.j2",
         extra_loaders=[DictLoader({"omsorgskapasitet.html.j2": TEMPLATE})],

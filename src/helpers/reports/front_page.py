@@ -85,7 +85,8 @@ def report_title(entry: dict[str, Any]) -> tuple[str, str]:
                                   f"(kommunestruktur {parameters.get('structure', 2024)}, {source})")
     if notebook.startswith("02_") and kommune:
         comparison = parameters.get("comparison", "")
-        against = COMPARISONS.get(comparison, "utvalgte kommuner") if comparison else ""
+        named = COMPARISONS.get(comparison) if isinstance(comparison, str) else None  # a list: chosen codes
+        against = (named or "utvalgte kommuner") if comparison else ""
         compact = " (kort versjon)" if parameters.get("detaljer") is False else ""
         title = (f"{kommune}: mer eller mindre kapasitet fra {period_words(parameters.get('before', ''))} "
                  f"til {period_words(parameters.get('after', ''))}?")
@@ -186,8 +187,8 @@ def _map_spec(values: list[dict[str, Any]], year: int) -> dict[str, Any]:
 @lru_cache(maxsize=2)
 def _overview_map(table_path: Path, mtime: float) -> str | None:
     import polars as pl
-    import vl_convert
 
+    from helpers.present import svg_cache
     from helpers.reports.atlas.page_data import _default_years
 
     table = pl.read_parquet(table_path).filter(pl.col("structure") == "2024", pl.col("indicator") == MAP_INDICATOR)
@@ -199,7 +200,7 @@ def _overview_map(table_path: Path, mtime: float) -> str | None:
               .select("kommunenr", "value").iter_rows()]
     from helpers.present.charts import NORWEGIAN_LOCALE
 
-    svg = vl_convert.vegalite_to_svg(_map_spec(values, year), format_locale=NORWEGIAN_LOCALE["number"])
+    svg = svg_cache.svg(_map_spec(values, year), format_locale=NORWEGIAN_LOCALE["number"])
     # vl-convert resolves links against its own base URL; the links are to the atlas beside this page
     svg = svg.replace(f'xlink:href="{_VL_CONVERT_BASE}', 'xlink:href="')
     # a tenth of a pixel is enough: shortens the path data by about a third

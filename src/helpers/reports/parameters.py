@@ -117,7 +117,7 @@ def check_report_parameters(
     """Check every parameter of 02_for_etter_kapasitet against the catalogue, KLASS and the table's years."""
     import polars as pl
 
-    from helpers.analysis import GROUP_CHOICES
+    from helpers.group_choices import GROUP_CHOICES
     from helpers.sources import indicators as catalogue
 
     reforms = reforms or load_reforms()

@@ -59,7 +59,8 @@ def prepare_report(params: ReportParameters, table: pl.DataFrame, reforms: Refor
                    detailed: bool = True) -> ReportData:
     """Group, before/after, DiD with placebos, pre-trends, the sensitivity table and (when `detailed`) ITS
     and synthetic control."""
-    panel = table.filter(pl.col("structure") == params.structure)
+    # the same content as the last report's panel: the same object, whose derived answers are kept (_memo)
+    panel = analysis.canonical(table.filter(pl.col("structure") == params.structure))
     present, missing = _available(panel, params.kommune, params.indicators, params.before, params.after)
     group = comparison_group(params, panel, reforms, present)
     window = {"before": params.before, "after": params.after}
@@ -70,10 +71,9 @@ def prepare_report(params: ReportParameters, table: pl.DataFrame, reforms: Refor
     if detailed:
         its = analysis.interrupted_time_series(panel, params.kommune, present, **window, pre_start=params.first_year,
                                                placebo_codes=list(group.codes))
-        synthetic = {indicator: analysis.synthetic_control(panel, params.kommune, list(group.codes), indicator,
-                                                           **window, pre_start=params.first_year)
-                     for indicator in present}
+        synthetic = analysis.synthetic_controls(panel, params.kommune, list(group.codes), present, **window,
+                                                pre_start=params.first_year)
     code_year = params.before[1] if params.structure == AS_REPORTED else int(params.structure)
     breaks = reform_breaks(reforms, params.kommune, min(code_year, reforms.latest_year), params.first_year,
                            params.last_year)
-    return ReportData(params, panel, result, its, synthetic, sensitivity, breaks, missing)
+    return ReportData(params, panel.clone(), result, its, synthetic, sensitivity, breaks, missing)

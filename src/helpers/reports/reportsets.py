@@ -148,7 +148,7 @@ def parse_years(text: str, option: str = "--before") -> list[int]:
 def parse_comparison(text: str) -> str | list[str]:
     """`--comparison`: a group name (matched, similar_size, all, naboer, kostragruppe) or comma-separated kommune
     codes (`3201,3024,3025`) as a list; InputError for anything else."""
-    from helpers.analysis import GROUP_CHOICES
+    from helpers.group_choices import GROUP_CHOICES
 
     value = text.strip()
     names = GROUP_CHOICES
@@ -255,11 +255,12 @@ def every_kommune_sets(
     structure: str = DEFAULT_STRUCTURE,
     comparison: str | list[str] = DEFAULT_COMPARISON,
     root: Path | None = None,
+    detailed: bool = True,
 ) -> tuple[list[ReportSet], dict[str, str]]:
-    """One compact before/after set for every kommune of the target structure whose data cover the
-    windows, and the kommuner left out with the reason."""
+    """One before/after set (detailed, or compact with `detailed=False`) for every kommune of the target
+    structure whose data cover the windows, and the kommuner left out with the reason."""
     left_out = kommuner_without_data(structure, before[0], after[-1], root)
-    sets = [before_after_set(nr, before, after, structure, comparison, detailed=False)
+    sets = [before_after_set(nr, before, after, structure, comparison, detailed=detailed)
             for nr in kommuner(structure, root) if nr not in left_out]
     return sets, left_out
 

@@ -1,10 +1,13 @@
 """Run report notebooks with papermill and export them to offline HTML, in parallel and incrementally.
 
 - A bounded pool of long-lived worker processes (`ProcessPoolExecutor`, spawn) whose initializer imports
-  papermill and nbconvert once, so a report costs a kernel start plus its own work, not the 4-5 s of
-  starting the `papermill` and `jupyter nbconvert` commands. Any `concurrent.futures.Executor` can be
-  passed instead, e.g. a Dask cluster: `run_batch(sets, executor=Client(...).get_executor())`. What runs in
-  a worker (a fresh kernel over IPC per run, timeouts, one retry of a dead kernel) is helpers.reports.worker.
+  papermill and nbconvert once (and, for in-process notebooks, what they import), so a report costs its own
+  work, not the 4-5 s of starting the `papermill` and `jupyter nbconvert` commands. The pool starts while
+  the batch is still being planned. Any `concurrent.futures.Executor` can be passed instead, e.g. a Dask
+  cluster: `run_batch(sets, executor=Client(...).get_executor())`. What runs in a worker (a notebook in
+  the worker itself or in a fresh kernel over IPC, timeouts, one retry of a dead kernel) is helpers.reports.worker;
+  `engine="auto"` lets each notebook's metadata choose (helpers.reports.inprocess), `"kernel"` gives every run a
+  fresh kernel.
 - Incremental: a run whose notebook bytes, parameters, input sha256s (data/processed/indicators.parquet and
   every raw file, verified against its manifest before the batch starts), package versions and helpers
   source are unchanged since its last successful run is skipped (`force=True` overrides). State lives in
@@ -18,19 +21,16 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import multiprocessing
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +39,28 @@ from helpers.atomic import atomic_write_text, remove_stale
 from helpers.processes import Interrupted, StopRequests, exclusive, signals_as_requests
 from helpers.reports import export
 from helpers.reports.reportsets import ReportSet, check_notebooks_exist
+from helpers.reports.run_inputs import (  # noqa: F401  (part of this module's interface)
+    STATE_DIR,
+    VERSION_PACKAGES,
+    all_states,
+    built_live_run,
+    data_summary,
+    fingerprint,
+    git_commit,
+    helpers_digest,
+    input_hashes,
+    kernel_env,
+    package_versions,
+    read_state,
+    state_path,
+)
 from helpers.reports.worker import (  # noqa: F401  (part of this module's interface)
+    AUTO,
     DEFAULT_TIMEOUT,
     FAILED,
+    INPROCESS,
     INTERRUPTED,
+    KERNEL,
     KERNEL_NAME,
     OK,
     SKIPPED,
@@ -50,14 +68,17 @@ from helpers.reports.worker import (  # noqa: F401  (part of this module's inter
     RunResult,
     RunTimeout,
     describe_error,
+    engine_for,
     run_job,
     warm_worker,
 )
-from helpers.sources.manifest import sha256_file, verify_raw
+from helpers.sources.manifest import sha256_file
 
-STATE_DIR = ".state"
 EXECUTED_DIR = ".executed"
-VERSION_PACKAGES = ("polars", "altair", "papermill", "nbconvert", "vl-convert-python")
+ENGINES = (AUTO, INPROCESS, KERNEL)
+NOTEBOOK_MODULES = ("polars", "altair", "helpers.reports.report_data", "helpers.present.charts", "helpers.present.text",
+                    "helpers.present.tables")
+"""Imported by each worker before its first in-process run (what the report notebooks import)."""
 STOP_GRACE = 20.0
 """Seconds the runs in progress get to stop after Ctrl-C/SIGTERM before their worker processes are killed."""
 POLL = 0.2
@@ -76,122 +97,6 @@ class BatchInterrupted(Interrupted):
                 f"recorded, {self.left} not run; run the same command again to continue")
 
 
-# ---------------------------------------------------------------- inputs and state
-
-
-def built_live_run(root: Path) -> Path | None:
-    """The fetch folder the processed table was built from (build_info.json), or None for the snapshot."""
-    try:
-        info = json.loads(paths.build_info(root).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    run = info.get("live_run") if isinstance(info, dict) else None
-    return root / "data" / "raw" / run if isinstance(run, str) and run else None
-
-
-def input_hashes(root: Path) -> dict[str, str]:
-    """{path relative to the root: sha256} of what the reports read: the processed table and every raw file,
-    each verified against its manifest first (DataError naming the file when one does not match)."""
-    raw = verify_raw(paths.raw_dir(root), built_live_run(root))
-    hashes = {f"data/raw/{name}": digest for name, digest in raw.items()}
-    # the tables notebooks read (helpers.table.build.table_for_structure): the default one and any other
-    # structure year's, from the processed folder the notebooks are pointed at
-    for table in sorted(paths.processed_dir(root).glob("indicators*.parquet")):
-        hashes[f"processed/{table.name}"] = sha256_file(table)
-    return hashes
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that shape a report (shown in its stamp)."""
-    versions = {"python": sys.version.split()[0]}
-    for package in (*VERSION_PACKAGES, "omsorgskapasitet"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = "ikke installert"
-    return versions
-
-
-def helpers_digest() -> str:
-    """sha256 over the helpers package's source, templates and caveats register (a change re-runs the reports)."""
-    digest = hashlib.sha256()
-    package = paths.package_dir()
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yml", ".html")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def git_commit(root: Path) -> str:
-    """`git rev-parse HEAD` at the root, or '' when git or the repository is absent."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
-def data_summary(root: Path) -> tuple[str, dict[str, str]]:
-    """(data vintage text, {kommunenr: name}) from data/processed/indicators.parquet, if present."""
-    parquet = paths.indicators_parquet(root)
-    if not parquet.exists():
-        return "Øyeblikksbilde i data/raw (se sjekksummene under Reproduserbarhet)", {}
-    import polars as pl
-
-    try:
-        frame = pl.read_parquet(parquet, columns=["kommunenr", "kommune", "structure", "year"])
-    except (pl.exceptions.PolarsError, OSError):
-        return "data/processed/indicators.parquet (kunne ikke leses)", {}
-    first, last = frame["year"].min(), frame["year"].max()
-    names = (
-        frame.sort("structure")  # a structure year ("2024") sorts before "as_reported": its name wins
-        .select("kommunenr", "kommune")
-        .drop_nulls()
-        .unique("kommunenr", keep="first", maintain_order=True)
-        .sort("kommunenr")
-    )
-    text = f"SSB-tall for {first}–{last}, fra data/processed/indicators.parquet"
-    return text, dict(zip(names["kommunenr"], names["kommune"], strict=True))
-
-
-def fingerprint(report: ReportSet, notebook_sha256: str, inputs: dict[str, str], versions: dict[str, str],
-                code: str, static: bool) -> str:
-    """sha256 of everything a report's HTML depends on (except the run time and git commit)."""
-    payload = {
-        "notebook": report.notebook,
-        "notebook_sha256": notebook_sha256,
-        "output": report.output,
-        "parameters": report.parameters,
-        "inputs": inputs,
-        "versions": versions,
-        "helpers": code,
-        "static": static,
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def state_path(reports_dir: Path, name: str) -> Path:
-    """reports/.state/<name>.json."""
-    return reports_dir / STATE_DIR / f"{name}.json"
-
-
-def read_state(reports_dir: Path, name: str) -> dict[str, Any]:
-    """The recorded state of a report, or {} when none (or unreadable)."""
-    try:
-        return json.loads(state_path(reports_dir, name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def all_states(reports_dir: Path) -> list[dict[str, Any]]:
-    """Every recorded state, for the index."""
-    folder = reports_dir / STATE_DIR
-    states = [read_state(reports_dir, path.stem) for path in sorted(folder.glob("*.json"))]
-    return [state for state in states if state.get("name")]
-
-
 def write_index(reports_dir: Path) -> Path:
     """reports/index.html, listing every report with a recorded state."""
     entries = []
@@ -201,14 +106,6 @@ def write_index(reports_dir: Path) -> Path:
 
 
 # ---------------------------------------------------------------- batch
-
-
-def kernel_env(root: Path) -> dict[str, str]:
-    """Environment the kernels get from the batch: the project root and SOURCE_DATE_EPOCH if set."""
-    env = {"OMSORGSKAPASITET_ROOT": str(root)}
-    if os.environ.get("SOURCE_DATE_EPOCH"):
-        env["SOURCE_DATE_EPOCH"] = os.environ["SOURCE_DATE_EPOCH"]
-    return env
 
 
 def quiet_by_default() -> bool:
@@ -221,11 +118,29 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def make_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool whose workers die with this process and have papermill and nbconvert imported
-    (spawn: no fork of threads)."""
+def make_pool(workers: int, modules: tuple[str, ...] = ()) -> ProcessPoolExecutor:
+    """A process pool whose workers die with this process and have papermill, nbconvert and `modules`
+    imported (spawn: no fork of threads)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=warm_worker, initargs=(os.getpid(),))
+                               initializer=warm_worker, initargs=(os.getpid(), modules))
+
+
+def start_pool(workers: int, engine: str = AUTO) -> ProcessPoolExecutor:
+    """A pool whose `workers` processes start now, importing what the runs need while the batch is still being
+    planned (for `run_batch(pool=...)`; with engine KERNEL without the in-process notebooks' modules)."""
+    pool = make_pool(workers, () if engine == KERNEL else NOTEBOOK_MODULES)
+    for _ in range(workers):
+        pool.submit(int)  # a task per worker makes the pool start its processes
+    return pool
+
+
+def dismiss(pool: ProcessPoolExecutor) -> None:
+    """Shut down a pool whose runs have all finished: its idle workers are killed rather than left to tear
+    down their interpreters (a second or so each)."""
+    for process in _workers(pool):
+        with contextlib.suppress(OSError):
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _outcome(future: Future[RunResult], job: RunJob) -> RunResult:
@@ -277,27 +192,43 @@ class Plan:
     fingerprints: dict[str, str]
     sets: dict[str, ReportSet]
     run_time: str = ""
+    to_run: list[ReportSet] | None = None
+    inputs: dict[str, str] | None = None
+    versions: dict[str, str] | None = None
+    engines: dict[str, str] | None = None
 
 
-def plan(sets: Iterable[ReportSet], root: Path, reports_dir: Path, force: bool = False, static: bool = False,
-         timeout: float = DEFAULT_TIMEOUT, kernel_name: str = KERNEL_NAME) -> Plan:
-    """Decide which sets must run and build their jobs."""
+def decide(sets: Iterable[ReportSet], root: Path, reports_dir: Path, force: bool = False, static: bool = False,
+           engine: str = AUTO, shared_assets: bool = False) -> Plan:
+    """Which sets must run (fingerprints against the recorded states) and with which engine; no jobs yet."""
     sets = list(sets)
     check_notebooks_exist(sets, root)
     inputs, versions, code = input_hashes(root), package_versions(), helpers_digest()
-    commit, run_time = git_commit(root), export.run_timestamp()
-    vintage, names = data_summary(root) if sets else ("", {})
-    result = Plan(jobs=[], skipped=[], fingerprints={}, sets={}, run_time=run_time)
+    result = Plan(jobs=[], skipped=[], fingerprints={}, sets={}, run_time=export.run_timestamp(), to_run=[],
+                  inputs=inputs, versions=versions, engines={})
     for report in sets:
         notebook = report.notebook_path(root)
-        notebook_sha = sha256_file(notebook)
-        key = fingerprint(report, notebook_sha, inputs, versions, code, static)
+        key = fingerprint(report, sha256_file(notebook), inputs, versions, code, static, shared_assets)
         result.fingerprints[report.name], result.sets[report.name] = key, report
         html_path = reports_dir / report.output
         state = read_state(reports_dir, report.name)
         if not force and state.get("status") == OK and state.get("fingerprint") == key and html_path.exists():
             result.skipped.append(RunResult(report.name, SKIPPED, output=str(html_path)))
             continue
+        result.to_run.append(report)
+        result.engines[report.name] = engine_for(notebook, engine)
+    return result
+
+
+def add_jobs(work: Plan, root: Path, reports_dir: Path, static: bool = False, timeout: float = DEFAULT_TIMEOUT,
+             kernel_name: str = KERNEL_NAME, shared_assets: bool = False) -> Plan:
+    """Build the jobs of the sets `decide` chose to run (their title blocks read the processed table)."""
+    commit = git_commit(root)
+    vintage, names = data_summary(root) if work.to_run else ("", {})
+    inputs, versions = work.inputs or {}, work.versions or {}
+    for report in work.to_run or []:
+        notebook = report.notebook_path(root)
+        html_path = reports_dir / report.output
         kommune = str(report.parameters.get("kommune", ""))
         context = export.ReportContext(
             name=report.name,
@@ -305,12 +236,12 @@ def plan(sets: Iterable[ReportSet], root: Path, reports_dir: Path, force: bool =
             parameters=report.parameters,
             kommune=f"{kommune} {names[kommune]}" if kommune in names else kommune,
             data_vintage=vintage,
-            inputs={report.notebook: notebook_sha, **inputs},
+            inputs={report.notebook: sha256_file(notebook), **inputs},
             versions=versions,
             git_commit=commit,
-            run_time=run_time,
+            run_time=work.run_time,
         )
-        result.jobs.append(RunJob(
+        work.jobs.append(RunJob(
             name=report.name,
             notebook=str(notebook),
             parameters=report.parameters,
@@ -322,8 +253,19 @@ def plan(sets: Iterable[ReportSet], root: Path, reports_dir: Path, force: bool =
             timeout=timeout,
             kernel_name=kernel_name,
             static=static,
+            engine=(work.engines or {}).get(report.name, KERNEL),
+            shared_assets=shared_assets,
         ))
-    return result
+    return work
+
+
+def plan(sets: Iterable[ReportSet], root: Path, reports_dir: Path, force: bool = False, static: bool = False,
+         timeout: float = DEFAULT_TIMEOUT, kernel_name: str = KERNEL_NAME, engine: str = AUTO,
+         shared_assets: bool = False) -> Plan:
+    """Decide which sets must run and build their jobs."""
+    work = decide(sets, root, reports_dir, force=force, static=static, engine=engine, shared_assets=shared_assets)
+    return add_jobs(work, root, reports_dir, static=static, timeout=timeout, kernel_name=kernel_name,
+                    shared_assets=shared_assets)
 
 
 def _record(reports_dir: Path, report: ReportSet, key: str, result: RunResult, run_time: str) -> None:
@@ -354,57 +296,108 @@ def run_batch(
     timeout: float = DEFAULT_TIMEOUT,
     kernel_name: str = KERNEL_NAME,
     progress: bool | None = None,
+    engine: str = AUTO,
+    shared_assets: bool = False,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[RunResult]:
     """Run the report sets (skipping up-to-date ones), write reports/index.html; results in input order.
 
     `executor`: any concurrent.futures.Executor (e.g. a Dask `Client(...).get_executor()`); by default a
-    pool of `workers` (CPU count) processes is created for the batch and shut down after it. Raises
-    BusyError when another batch writes the same reports folder, BatchInterrupted on Ctrl-C or SIGTERM.
+    pool of `workers` (CPU count) processes is created for the batch and shut down after it (`pool`: one
+    from `start_pool`, already starting, which the batch then owns). `engine`: AUTO
+    (each notebook's metadata decides), INPROCESS or KERNEL. `shared_assets`: pages load the chart
+    libraries from reports/assets/ instead of carrying them. Raises BusyError when another batch writes the
+    same reports folder, BatchInterrupted on Ctrl-C or SIGTERM.
     """
-    from tqdm import tqdm
-
     root = root or paths.project_root()
     reports_dir = reports_dir or root / "reports"
-    with exclusive(reports_dir, "report batch"):
-        for folder in (reports_dir, reports_dir / STATE_DIR, reports_dir / EXECUTED_DIR):
-            remove_stale(folder)  # temporary files of runs killed before they could clean up
-        work = plan(sets, root, reports_dir, force=force, static=static, timeout=timeout, kernel_name=kernel_name)
-        results: dict[str, RunResult] = {result.name: result for result in work.skipped}
-        if not work.jobs:
-            if work.skipped:
-                write_index(reports_dir)
-            return [results[name] for name in work.sets]
-        if not static:
-            export.vega_bundle()  # build the cached JavaScript bundle once, before the workers need it
-        disable = quiet_by_default() if progress is None else not progress
-        bar = tqdm(total=len(work.jobs), unit="rapport", disable=disable, file=sys.stderr)
+    try:
+        with exclusive(reports_dir, "report batch"):
+            for folder in (reports_dir, reports_dir / STATE_DIR, reports_dir / EXECUTED_DIR):
+                remove_stale(folder)  # temporary files of runs killed before they could clean up
+            work = decide(sets, root, reports_dir, force=force, static=static, engine=engine,
+                          shared_assets=shared_assets)
+            if not work.to_run:
+                if work.skipped:
+                    write_index(reports_dir)
+                return list(work.skipped)
+            if executor is None and pool is None:
+                size = min(workers or default_workers(), len(work.to_run))
+                pool = start_pool(size, KERNEL if INPROCESS not in (work.engines or {}).values() else AUTO)
+            return _run_planned(work, root, reports_dir, executor, pool, workers, static=static, timeout=timeout,
+                                kernel_name=kernel_name, progress=progress, shared_assets=shared_assets)
+    finally:
+        if pool is not None:
+            dismiss(pool)
 
-        def record(result: RunResult) -> None:
-            if result.status == INTERRUPTED or result.name in results:
-                return  # an interrupted run keeps its previous state and page
-            results[result.name] = result
-            _record(reports_dir, work.sets[result.name], work.fingerprints[result.name], result, work.run_time)
-            bar.update(1)
 
-        with signals_as_requests() as stop:
-            _run_rounds(work.jobs, record, executor, workers, stop)
-        bar.close()
-        write_index(reports_dir)
-        if stop.signum is not None:
-            finished = sum(result.status != SKIPPED for result in results.values())
-            raise BatchInterrupted(stop.signum, finished, len(work.jobs) - finished)
-        return [results[name] for name in work.sets]
+def _run_planned(work: Plan, root: Path, reports_dir: Path, executor: Executor | None,
+                 pool: ProcessPoolExecutor | None, workers: int | None, *, static: bool, timeout: float,
+                 kernel_name: str, progress: bool | None, shared_assets: bool) -> list[RunResult]:
+    """Build the jobs of a decided batch, run them, record each, write the index."""
+    from tqdm import tqdm
+
+    add_jobs(work, root, reports_dir, static=static, timeout=timeout, kernel_name=kernel_name,
+             shared_assets=shared_assets)
+    results: dict[str, RunResult] = {result.name: result for result in work.skipped}
+    if not static:
+        export.vega_bundle()  # build the cached JavaScript bundle once, before the workers need it
+    if shared_assets and not static:
+        export.write_assets(reports_dir)
+    disable = quiet_by_default() if progress is None else not progress
+    bar = tqdm(total=len(work.jobs), unit="rapport", disable=disable, file=sys.stderr)
+
+    def record(result: RunResult) -> None:
+        if result.status == INTERRUPTED or result.name in results:
+            return  # an interrupted run keeps its previous state and page
+        results[result.name] = result
+        _record(reports_dir, work.sets[result.name], work.fingerprints[result.name], result, work.run_time)
+        bar.update(1)
+
+    with signals_as_requests() as stop:
+        _run_rounds(work.jobs, record, executor, workers, stop, pool, prepare=lambda: front_page_ready(root))
+    bar.close()
+    write_index(reports_dir)
+    if stop.signum is not None:
+        finished = sum(result.status != SKIPPED for result in results.values())
+        raise BatchInterrupted(stop.signum, finished, len(work.jobs) - finished)
+    return [results[name] for name in work.sets]
+
+
+def front_page_ready(root: Path) -> None:
+    """Draw (or fetch from the cache) the index page's map while the workers run, not after them."""
+    from helpers.reports import front_page
+
+    with contextlib.suppress(Exception):  # the index is written afterwards in any case, and says what fails
+        front_page.overview_map(root / "data" / "processed" / "indicators.parquet")
 
 
 def _run_rounds(jobs: list[RunJob], record: Any, executor: Executor | None, workers: int | None,
-                stop: StopRequests) -> None:
+                stop: StopRequests, first: ProcessPoolExecutor | None = None,
+                prepare: Any = None) -> None:
     """Run the jobs, recording each result as it arrives; a second round only for runs lost with a crashed
     worker process. When a stop is requested (Ctrl-C, SIGTERM): cancel what has not started, stop what runs,
-    record what finishes within STOP_GRACE, and return."""
+    record what finishes within STOP_GRACE, and return. `first`: the own pool of the first round, already
+    started (a pool whose start failed counts as lost workers); `prepare()` runs once the jobs are submitted."""
     own, pending = executor is None, jobs
+    modules = NOTEBOOK_MODULES if any(job.engine == INPROCESS for job in jobs) else ()
     for final in (False, True):
-        pool = make_pool(min(workers or default_workers(), len(pending))) if own else executor
-        futures = {pool.submit(run_job, job): job for job in pending}
+        if not own:
+            pool = executor
+        elif first is not None and not final:
+            pool = first
+        else:
+            pool = make_pool(min(workers or default_workers(), len(pending)), modules)
+        try:
+            futures = {pool.submit(run_job, job): job for job in pending}
+        except BrokenProcessPool:  # its workers died while starting: the second round starts new ones
+            if final or not own:
+                raise
+            pool.shutdown(wait=False, cancel_futures=True)
+            continue
+        if prepare is not None:
+            prepare()
+            prepare = None
         remaining, lost = set(futures), set()
         try:
             while remaining and stop.signum is None:
@@ -423,7 +416,7 @@ def _run_rounds(jobs: list[RunJob], record: Any, executor: Executor | None, work
                 return
         finally:
             if own:
-                pool.shutdown(wait=True, cancel_futures=True)
+                dismiss(pool)
         pending = [job for job in pending if job.name in lost]
         if not pending:
             return

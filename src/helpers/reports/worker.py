@@ -1,19 +1,26 @@
-"""One report run, in a worker process: execute the notebook with papermill in a fresh kernel, export HTML.
+"""One report run, in a worker process: execute the notebook with papermill, export HTML.
 
 - `warm_worker` is the pool's initializer: the worker dies with the batch's main process
   (helpers.processes.die_with_parent), ignores Ctrl-C (the terminal sends SIGINT to the whole process group;
-  the main process decides what stops), stops its run on SIGTERM, and imports papermill and nbconvert once.
-- Every run gets a fresh kernel that talks over IPC (Unix sockets in a private temporary folder), not TCP:
-  jupyter_client picks TCP ports by binding and releasing them, which races between processes that start
-  kernels at the same time (papermill#511, "ZMQError: Address already in use").
-- A per-run timeout kills the kernel; a kernel that dies is retried once; SIGTERM kills the kernel of the run
-  in progress and makes this and every later run of the worker end as `interrupted` without output.
+  the main process decides what stops), stops its run on SIGTERM, and imports papermill and nbconvert once
+  (and, for batches with in-process runs, the modules those notebooks import).
+- Two engines (`RunJob.engine`): `kernel` gives every run a fresh kernel that talks over IPC (Unix sockets
+  in a private temporary folder), not TCP: jupyter_client picks TCP ports by binding and releasing them,
+  which races between processes that start kernels at the same time (papermill#511, "ZMQError: Address
+  already in use"). `inprocess` runs the notebook in the worker itself, in a fresh namespace
+  (helpers.reports.inprocess): no kernel start and no imports per report.
+- A per-run timeout kills the kernel (or stops the in-process run, helpers.reports.interrupts); a kernel that dies
+  is retried once; SIGTERM stops the run in progress and makes this and every later run of the worker end
+  as `interrupted` without output.
 - Nothing is half-written: the executed notebook is written under a temporary name and renamed, the HTML
   atomically (helpers.atomic); an interrupted run leaves neither.
 """
 
 from __future__ import annotations
 
+import gc
+import importlib
+import json
 import logging
 import os
 import signal
@@ -28,9 +35,11 @@ from typing import Any
 
 from helpers.atomic import temporary_name
 from helpers.processes import die_with_parent
-from helpers.reports import export
+from helpers.reports import export, interrupts
 
 OK, FAILED, SKIPPED, INTERRUPTED = "ok", "failed", "skipped", "interrupted"
+AUTO, KERNEL, INPROCESS = "auto", "kernel", "inprocess"
+NOTEBOOK_METADATA = "omsorgskapasitet"  # the notebook metadata key holding {"engine": "inprocess"}
 KERNEL_NAME = "python3"
 DEFAULT_TIMEOUT = 900.0
 KERNEL_LOG = "kernel.log"
@@ -51,6 +60,8 @@ class RunJob:
     timeout: float = DEFAULT_TIMEOUT
     kernel_name: str = KERNEL_NAME
     static: bool = False
+    engine: str = KERNEL
+    shared_assets: bool = False
 
 
 @dataclass
@@ -96,29 +107,38 @@ class _KernelWatch:
             process.kill()
 
 
-_RUNNING: _KernelWatch | None = None  # the run in progress in this worker process
+_RUNNING: _KernelWatch | None = None  # the kernel run in progress in this worker process
+_IN_PROCESS: interrupts.ActiveRun | None = None  # the in-process run in progress
 _STOPPING = threading.Event()
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM in a worker: kill the running kernel; this and later runs end as interrupted. Logging stops
-    too: nbclient would report the kernel it lost, which is what was asked for."""
+    """SIGTERM in a worker: stop the running kernel or in-process run; this and later runs end as
+    interrupted. Logging stops too: nbclient would report the kernel it lost, which is what was asked for."""
     _STOPPING.set()
     logging.disable(logging.CRITICAL)
     if _RUNNING is not None:
         _RUNNING.kill(interrupted=True)
+    if _IN_PROCESS is not None:
+        _IN_PROCESS.stop("stopped")
 
 
-def warm_worker(parent_pid: int | None = None) -> None:
-    """Pool initializer: die with the parent, leave Ctrl-C to it, stop on SIGTERM, import papermill once."""
+def warm_worker(parent_pid: int | None = None, modules: tuple[str, ...] = ()) -> None:
+    """Pool initializer: die with the parent, leave Ctrl-C to it, stop on SIGTERM, import papermill once
+    (and `modules`, which the in-process notebooks of the batch import)."""
     if parent_pid is not None:
         die_with_parent(parent_pid)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, _stop)
+        interrupts.install()
     import nbclient  # noqa: F401
     import papermill  # noqa: F401
 
+
     export.html_exporter()
+    for module in modules:
+        importlib.import_module(module)
+    gc.freeze()  # what the imports made lives as long as the worker: later collections need not walk it
 
 
 def _kernel_manager_class(watch: _KernelWatch, ipc_dir: str, env: dict[str, str]) -> type:
@@ -145,6 +165,19 @@ def _kernel_manager_class(watch: _KernelWatch, ipc_dir: str, env: dict[str, str]
     return RunKernelManager
 
 
+def engine_for(notebook: Path | str, requested: str = AUTO) -> str:
+    """The engine a notebook runs with: `requested`, or with AUTO what its metadata asks for
+    (`"omsorgskapasitet": {"engine": "inprocess"}`), else a fresh kernel."""
+    if requested != AUTO:
+        return requested
+    try:
+        metadata = json.loads(Path(notebook).read_bytes()).get("metadata", {})
+    except (OSError, ValueError, AttributeError):
+        return KERNEL
+    wanted = (metadata.get(NOTEBOOK_METADATA) or {}).get("engine") if isinstance(metadata, dict) else None
+    return INPROCESS if wanted == INPROCESS else KERNEL
+
+
 def first_cell_start(nb: Any) -> datetime | None:
     """When papermill started the first cell (the kernel was up by then)."""
     for cell in nb.cells:
@@ -154,15 +187,75 @@ def first_cell_start(nb: Any) -> datetime | None:
     return None
 
 
-def _execute(job: RunJob) -> tuple[Any, float]:
-    """Execute the notebook once in a fresh kernel; returns (notebook, kernel start seconds)."""
-    import papermill
-
-    global _RUNNING
-    watch = _KernelWatch()
+def _executed_paths(job: RunJob) -> tuple[Path, Path]:
+    """(where the executed notebook goes, the temporary name it is written under first)."""
     executed = Path(job.executed_path)
     executed.parent.mkdir(parents=True, exist_ok=True)
-    partial = executed.with_name(temporary_name(executed.name) + "ipynb")
+    return executed, executed.with_name(temporary_name(executed.name) + "ipynb")
+
+
+def _papermill(job: RunJob, partial: Path, **engine: Any) -> Any:
+    """papermill.execute_notebook with the job's notebook, parameters and folder; `engine`: how it runs."""
+    import papermill
+
+    return papermill.execute_notebook(job.notebook, str(partial), parameters=job.parameters,
+                                      kernel_name=job.kernel_name, progress_bar=False,
+                                      request_save_on_cell_execute=False, cwd=job.cwd, **engine)
+
+
+def _settle(partial: Path, executed: Path, keep: bool) -> None:
+    """Keep the executed notebook, failed or not, for reading afterwards (not when the run was stopped)."""
+    if partial.exists() and keep:
+        os.replace(partial, executed)
+    partial.unlink(missing_ok=True)
+
+
+def _same_project(job: RunJob) -> bool:
+    """True when this process's helpers.paths point at the job's project (a worker's modules read their paths
+    once, at import; a job for another project root runs in a fresh kernel instead)."""
+    from helpers import paths
+
+    root = job.env.get("OMSORGSKAPASITET_ROOT")
+    return root is None or Path(root).resolve() == paths.ROOT
+
+
+def _execute_inprocess(job: RunJob) -> tuple[Any, float]:
+    """Execute the notebook in this process (helpers.reports.inprocess); returns (notebook, 0.0: no kernel start)."""
+    from helpers.reports import inprocess
+
+    global _IN_PROCESS
+    executed, partial = _executed_paths(job)
+    run = interrupts.ActiveRun()
+    timer = threading.Timer(job.timeout, run.stop, args=("timeout",))
+    timer.daemon = True
+    try:
+        with run:
+            _IN_PROCESS = run
+            if _STOPPING.is_set():
+                raise RunInterrupted("the batch was stopped before the run began")
+            timer.start()
+            nb = _papermill(job, partial, engine_name=inprocess.ENGINE, env=job.env)
+    except BaseException as exc:
+        if run.reason == "timeout" and not _STOPPING.is_set():
+            raise RunTimeout(f"timed out after {job.timeout:g} s; the run was stopped") from exc
+        if run.reason or _STOPPING.is_set():
+            raise RunInterrupted("the batch was stopped; the run was stopped") from exc
+        raise
+    finally:
+        _IN_PROCESS = None
+        timer.cancel()
+        _settle(partial, executed, keep=not (run.reason == "stopped" or _STOPPING.is_set()))
+    return nb, 0.0
+
+
+def _execute(job: RunJob) -> tuple[Any, float]:
+    """Execute the notebook once (in a fresh kernel, or in this process for INPROCESS jobs); returns
+    (notebook, kernel start seconds)."""
+    if job.engine == INPROCESS and _same_project(job):
+        return _execute_inprocess(job)
+    global _RUNNING
+    watch = _KernelWatch()
+    executed, partial = _executed_paths(job)
     with tempfile.TemporaryDirectory(prefix="oms-kernel-") as ipc_dir:
         timer = threading.Timer(job.timeout, watch.kill)
         timer.daemon = True
@@ -172,16 +265,7 @@ def _execute(job: RunJob) -> tuple[Any, float]:
         try:
             if _STOPPING.is_set():
                 raise RunInterrupted("the batch was stopped before the run began")
-            nb = papermill.execute_notebook(
-                job.notebook,
-                str(partial),
-                parameters=job.parameters,
-                kernel_name=job.kernel_name,
-                progress_bar=False,
-                request_save_on_cell_execute=False,
-                cwd=job.cwd,
-                kernel_manager_class=_kernel_manager_class(watch, ipc_dir, job.env),
-            )
+            nb = _papermill(job, partial, kernel_manager_class=_kernel_manager_class(watch, ipc_dir, job.env))
         except Exception as exc:
             if watch.interrupted or _STOPPING.is_set():
                 raise RunInterrupted("the batch was stopped; the kernel was stopped") from exc
@@ -194,9 +278,7 @@ def _execute(job: RunJob) -> tuple[Any, float]:
         finally:
             _RUNNING = None
             timer.cancel()
-            if partial.exists() and not (watch.interrupted or _STOPPING.is_set()):
-                os.replace(partial, executed)  # the executed notebook, failed or not, for reading afterwards
-            partial.unlink(missing_ok=True)
+            _settle(partial, executed, keep=not (watch.interrupted or _STOPPING.is_set()))
     first = first_cell_start(nb)
     return nb, (first - begun).total_seconds() if first else 0.0
 
@@ -255,7 +337,7 @@ def run_job(job: RunJob) -> RunResult:
             raise RunInterrupted("the batch was stopped before the export")
         executed = time.perf_counter()
         result.execute_seconds = max(executed - start - result.kernel_seconds, 0.0)
-        page = export.export_html(nb, _context_for(job, nb), static=job.static)
+        page = export.export_html(nb, _context_for(job, nb), static=job.static, shared_assets=job.shared_assets)
         export.write_page(job.html_path, page)
         result.export_seconds = time.perf_counter() - executed
         result.status = OK

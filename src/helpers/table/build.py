@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from helpers import paths
+from helpers import file_cache, paths
 from helpers.atomic import atomic_path, atomic_write_text
 from helpers.errors import DataError, InputError
 from helpers.sources import jsonstat
@@ -189,11 +189,17 @@ def unreadable(path: Path, exc: BaseException) -> DataError:
 
 
 def read_table(path: Path) -> pl.DataFrame:
-    """A processed parquet table; DataError naming it and what to do when it is damaged."""
-    try:
-        return pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise unreadable(path, exc) from None
+    """A processed parquet table; DataError naming it and what to do when it is damaged. Read once per
+    process while the file is unchanged (helpers.file_cache); each caller gets its own clone."""
+    path = Path(path)
+
+    def read() -> pl.DataFrame:
+        try:
+            return pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise unreadable(path, exc) from None
+
+    return file_cache.cached(("table", str(path.resolve())), lambda: [path], read).clone()
 
 
 def load_indicators(path: Path | None = None, *, build_if_missing: bool = True) -> pl.DataFrame:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
-from helpers import paths
+from helpers import file_cache, paths
 from helpers.errors import DataError, InputError
 
 KLASS_DIR = paths.RAW / "klass131"
@@ -331,8 +331,16 @@ def read_restorations(path: Path | None = None) -> tuple[Restoration, ...]:
 
 def load_reforms(directory: Path | None = None, restored: Path | None = None) -> Reforms:
     """Read the KLASS 131 change list and the latest version file from the raw snapshot, and the sourced
-    border restorations (`restored`, default data/raw/reforms/restored_borders.csv)."""
+    border restorations (`restored`, default data/raw/reforms/restored_borders.csv). Kept per process while
+    the files are unchanged (helpers.file_cache): a Reforms is immutable, and its look-ups stay cached."""
     directory = Path(directory) if directory is not None else KLASS_DIR
+    restored = Path(restored) if restored is not None else RESTORED_FILE
+    return file_cache.cached(("reforms", str(directory.resolve()), str(restored.resolve())),
+                             lambda: [*sorted(directory.glob("*.json")), restored],
+                             lambda: _read_reforms(directory, restored))
+
+
+def _read_reforms(directory: Path, restored: Path) -> Reforms:
     changes_file = next((directory / n for n in CHANGE_FILES if (directory / n).exists()), directory / CHANGE_FILES[0])
     payload = _read_json(changes_file)
     try:
