@@ -134,6 +134,7 @@ def warm_worker(parent_pid: int | None = None, modules: tuple[str, ...] = ()) ->
     import nbclient  # noqa: F401
     import papermill  # noqa: F401
 
+    from helpers.reports import inprocess  # noqa: F401 - registers the in-process engine with papermill
 
     export.html_exporter()
     for module in modules:
