@@ -215,8 +215,8 @@ def test_synthetic_chart_shades_the_fitted_years(result: analysis.Comparison) ->
 
 
 def test_change_bars_label_norwegian_percentages() -> None:
-    rows = [{"panel": "a – støttes", "serie": "Påstått i dokumentet", "kind": "Påstått", "value": 42.0, "years": ""},
-            {"panel": "a – støttes", "serie": "Brukere (indirekte mål)", "kind": "Kommunen (SSB)", "value": -6.6,
+    rows = [{"panel": "a – støttes", "series": "Påstått i dokumentet", "kind": "Påstått", "value": 42.0, "years": ""},
+            {"panel": "a – støttes", "series": "Brukere (indirekte mål)", "kind": "Kommunen (SSB)", "value": -6.6,
              "years": "2013 → 2015"}]
     chart = charts.change_bars(rows, title="Påstått og målt", subtitle=["undertittel"])
     spec = chart.to_dict()

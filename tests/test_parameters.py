@@ -32,3 +32,12 @@ def test_a_window_is_one_year_or_first_and_last(window: object, expected: tuple[
 def test_other_windows_are_refused_with_what_is_accepted(window: object, message: str) -> None:
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         check_years(window, "before")
+
+
+@pytest.mark.parametrize("detailed", ["False", 0, None, "nei"])
+def test_detailed_must_be_true_or_false(detailed: object) -> None:
+    """`detailed` is checked before anything else is read: "False" from a YAML quote is not False."""
+    from helpers.reports.parameters import check_report_parameters
+
+    with pytest.raises(InputError, match=r"detailed: .* is neither True nor False"):
+        check_report_parameters(None, "3203", "2024", 2012, 2015, "default", "matched", detailed=detailed)

@@ -156,10 +156,10 @@ def test_years_ad_hoc_sets_and_every_kommune(project: Path) -> None:
     }).write_parquet(processed / "indicators.parquet")
     sets, left_out = reportsets.every_kommune_sets([2018, 2019], [2021, 2022])
     assert [s.parameters["kommune"] for s in sets] == ["3203"]
-    assert all("detaljer" not in s.parameters for s in sets)  # the detailed report, charts and all
+    assert all("detailed" not in s.parameters for s in sets)  # the detailed report, charts and all
     assert left_out == {"0301": "tall bare for 2018–2018", "1580": "tall bare for 2024–2024"}
     compact, _ = reportsets.every_kommune_sets([2018, 2019], [2021, 2022], detailed=False)
-    assert [s.parameters["detaljer"] for s in compact] == [False] and compact[0].name.endswith("_kort")
+    assert [s.parameters["detailed"] for s in compact] == [False] and compact[0].name.endswith("_kort")
     args = cli._parser().parse_args(["report", "--every-kommune", "--compact", "--before", "2018-2019"])
     assert [s.name for s in cli._selected_sets(args)] == [s.name for s in compact]
 

@@ -22,8 +22,8 @@ indicators = "default"
 # comparison: "matched" (de 20 mest like før endringen), "similar_size", "all", "naboer", "kostragruppe"
 # eller en liste med kommunenummer
 comparison = "matched"
-# detaljer: False gir en kortversjon (uten diagram per indikator, ITS og syntetisk kontroll) for alle kommuner
-detaljer = True
+# detailed: False gir en kortversjon (uten diagram per indikator, ITS og syntetisk kontroll) for alle kommuner
+detailed = True
 
 # %%
 from helpers.reports.parameters import check_report_parameters, check_structure
@@ -32,7 +32,8 @@ from helpers.table.reforms import load_reforms
 
 reforms = load_reforms()
 table = table_for_structure(check_structure(structure, reforms))
-params = check_report_parameters(table, kommune, structure, before, after, indicators, comparison, reforms)
+params = check_report_parameters(table, kommune, structure, before, after, indicators, comparison, reforms,
+                                 detailed)
 
 # %%
 import polars as pl
@@ -45,7 +46,7 @@ from helpers.present.tables import display_table
 from helpers.reports.report_data import prepare_report
 from helpers.table import caveats
 
-data = prepare_report(params, table, reforms, detailed=bool(detaljer))
+data = prepare_report(params, table, reforms, detailed=params.detailed)
 result = data.comparison
 display(markdown("## {0}\n\n{1}", *text.title(result, params.structure)))
 
@@ -116,10 +117,10 @@ display_table(text.sensitivity_table(data.sensitivity, labels, units))
 # med kommunen markert.
 
 # %%
-if not detaljer:
+if not params.detailed:
     display(Markdown("*Kortversjon: diagram per indikator, avbrutt tidsserie og syntetisk kontroll er utelatt. "
-                     "Kjør rapporten med `detaljer = True` for dem.*"))
-for row in (text.indicator_rows(result).iter_rows(named=True) if detaljer else []):
+                     "Kjør rapporten med `detailed = True` for dem.*"))
+for row in (text.indicator_rows(result).iter_rows(named=True) if params.detailed else []):
     display(markdown("### {0}", row["label"]))
     display(charts.time_series_chart(result.series.filter(pl.col("indicator") == row["indicator"]),
                                      before=params.before, after=params.after, breaks=data.reform_breaks,
@@ -149,7 +150,7 @@ display_table(text.pretrend_table(result), decimals=2)
 # sammenligningskommunene.
 
 # %%
-if detaljer:
+if params.detailed:
     display(display_table(text.its_table(data.its), decimals=2))
 
 # %% [markdown]
@@ -160,9 +161,9 @@ if detaljer:
 # der tilpasningen før er god.
 
 # %%
-if detaljer:
+if params.detailed:
     display(display_table(text.synthetic_table(data.synthetic), decimals=2))
-for indicator, sc in (data.synthetic.items() if detaljer else []):
+for indicator, sc in (data.synthetic.items() if params.detailed else []):
     if sc.ok:
         label = result.before_after.filter(pl.col("indicator") == indicator)["label"][0]
         unit = "indeks (førperioden = 100)" if sc.indexed else result.before_after.filter(

@@ -110,8 +110,8 @@ def _series_layers(words: Words, encoded: pl.DataFrame, *, prefix: str = "",
 
     def named(chart: alt.Chart, name: str) -> alt.Chart:
         """The layer coloured (and listed in the legend) as `name`."""
-        return chart.transform_calculate(serie=json.dumps(name)).encode(
-            color=alt.Color("serie:N", scale=legend, title=None)
+        return chart.transform_calculate(series=json.dumps(name)).encode(
+            color=alt.Color("series:N", scale=legend, title=None)
         )
 
     band = named(base.mark_area(opacity=0.45).encode(
@@ -337,11 +337,11 @@ def _synthetic_spec(words: Words, frames: Frames, shape: None) -> alt.LayerChart
     lines = alt.Chart(frames["series"]).mark_line(point=True).encode(
         x=alt.X("year:Q", title="År", axis=alt.Axis(format="d", tickMinStep=1), scale=_YEAR_SCALE),
         y=alt.Y("value:Q", title=words["unit"], scale=alt.Scale(zero=False)),
-        color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=[kommune, SYNTHETIC_LABEL],
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=[kommune, SYNTHETIC_LABEL],
                                                                range=[KOMMUNE_COLOR, GROUP_COLOR])),
-        strokeDash=alt.StrokeDash("serie:N", legend=None, scale=alt.Scale(domain=[kommune, SYNTHETIC_LABEL],
+        strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=[kommune, SYNTHETIC_LABEL],
                                                                             range=[[1, 0], [6, 3]])),
-        tooltip=[alt.Tooltip("year:Q", title="År", format="d"), alt.Tooltip("serie:N", title="Serie"),
+        tooltip=[alt.Tooltip("year:Q", title="År", format="d"), alt.Tooltip("series:N", title="Serie"),
                  alt.Tooltip("value:Q", title="Verdi", format=",.1f")],
     )
     return alt.layer(shade, lines).properties(
@@ -353,9 +353,9 @@ def _synthetic_spec(words: Words, frames: Frames, shape: None) -> alt.LayerChart
 def synthetic_chart(sc: SyntheticControl, *, kommune: str, title: str, unit: str) -> FilledChart:
     """The kommune and its synthetic control over the years, the before-years shaded: the fit before is what
     makes the gap after worth reading."""
-    frame = sc.series.unpivot(index=["year", "part"], on=["kommune_value", "synthetic"], variable_name="serie",
+    frame = sc.series.unpivot(index=["year", "part"], on=["kommune_value", "synthetic"], variable_name="series",
                               value_name="value").with_columns(
-        serie=pl.col("serie").replace_strict({"kommune_value": kommune, "synthetic": SYNTHETIC_LABEL}))
+        series=pl.col("series").replace_strict({"kommune_value": kommune, "synthetic": SYNTHETIC_LABEL}))
     before = sc.series.filter(pl.col("part") == "before")["year"]
     shade = pl.DataFrame({"start": [before.min() - 0.5], "end": [before.max() + 0.5]})
     return fill(_synthetic_spec, {"kommune": kommune, "title": title, "unit": unit},
@@ -440,11 +440,11 @@ def _change_bars(frame: pl.DataFrame, *, title: str, subtitle: Sequence[str], x_
     values = frame["value"].to_list()
     room = [min([*values, 0]) - 25, max([*values, 0]) + 25]  # space for the value labels
     base = alt.Chart().encode(
-        y=alt.Y("serie:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y("series:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
         x=alt.X("value:Q", title=x_title, scale=alt.Scale(domain=room, nice=False)),
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=[k for k, _ in CHANGE_KINDS],
                                                               range=[c for _, c in CHANGE_KINDS])),
-        tooltip=[alt.Tooltip("serie:N", title="Serie"), alt.Tooltip("value_text:N", title="Endring"),
+        tooltip=[alt.Tooltip("series:N", title="Serie"), alt.Tooltip("value_text:N", title="Endring"),
                  alt.Tooltip("years:N", title="År")],
     )
     layers = alt.layer(
@@ -456,7 +456,7 @@ def _change_bars(frame: pl.DataFrame, *, title: str, subtitle: Sequence[str], x_
     order = frame["panel"].unique(maintain_order=True).to_list()
     header = alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start", labelOrient="top", labelFontWeight="bold",
                         labelLimit=700)
-    return (alt.layer(layers, data=frame.select("panel", "serie", "kind", "value", "value_text", "years"))
+    return (alt.layer(layers, data=frame.select("panel", "series", "kind", "value", "value_text", "years"))
             .properties(width=420)
             .facet(row=alt.Row("panel:N", title=None, sort=order, header=header))
             .resolve_scale(y="independent")
@@ -465,7 +465,7 @@ def _change_bars(frame: pl.DataFrame, *, title: str, subtitle: Sequence[str], x_
 
 def change_bars(rows: Sequence[Mapping], *, title: str, subtitle: Sequence[str]) -> alt.FacetChart:
     """Relative changes side by side per claim or promise: claimed, the kommune's, the comparable kommuner'
-    median. `rows` (from `text.claim_chart_rows` / `text.promise_chart_rows`): panel, serie, kind, value, years."""
-    return _change_bars(pl.DataFrame(list(rows), schema={"panel": pl.String, "serie": pl.String, "kind": pl.String,
+    median. `rows` (from `text.claim_chart_rows` / `text.promise_chart_rows`): panel, series, kind, value, years."""
+    return _change_bars(pl.DataFrame(list(rows), schema={"panel": pl.String, "series": pl.String, "kind": pl.String,
                                                          "value": pl.Float64, "years": pl.String}),
                         title=title, subtitle=subtitle, x_title="Endring (%)")

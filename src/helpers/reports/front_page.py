@@ -87,7 +87,7 @@ def report_title(entry: dict[str, Any]) -> tuple[str, str]:
         comparison = parameters.get("comparison", "")
         named = COMPARISONS.get(comparison) if isinstance(comparison, str) else None  # a list: chosen codes
         against = (named or "utvalgte kommuner") if comparison else ""
-        compact = " (kort versjon)" if parameters.get("detaljer") is False else ""
+        compact = " (kort versjon)" if parameters.get("detailed") is False else ""
         title = (f"{kommune}: mer eller mindre kapasitet fra {period_words(parameters.get('before', ''))} "
                  f"til {period_words(parameters.get('after', ''))}?")
         return "Før og etter", title + (f" Sammenlignet med {against}." if against else "") + compact

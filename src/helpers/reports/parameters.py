@@ -95,6 +95,7 @@ class ReportParameters:
     comparison: str | tuple[str, ...]
     first_year: int
     last_year: int
+    detailed: bool = True  # False: the compact version (no chart per indicator, ITS or synthetic control)
 
 
 def check_structure(structure: object, reforms: Reforms) -> str:
@@ -113,6 +114,7 @@ def check_report_parameters(
     indicators: Sequence[str] | str,
     comparison: str | Sequence[str],
     reforms: Reforms | None = None,
+    detailed: object = True,
 ) -> ReportParameters:
     """Check every parameter of 02_for_etter_kapasitet against the catalogue, KLASS and the table's years."""
     import polars as pl
@@ -120,6 +122,9 @@ def check_report_parameters(
     from helpers.group_choices import GROUP_CHOICES
     from helpers.sources import indicators as catalogue
 
+    if not isinstance(detailed, bool):
+        raise InputError(f"detailed: {detailed!r} er verken True eller False / is neither True nor False; "
+                         "use detailed=True for the full report or detailed=False for the compact one.")
     reforms = reforms or load_reforms()
     requested = reforms.check_code(str(kommune))
     structure_text = check_structure(structure, reforms)
@@ -161,4 +166,4 @@ def check_report_parameters(
         if not group:
             raise InputError("Sammenligningsgruppen er tom / the comparison group is empty: give at least one code.")
     return ReportParameters(code, requested, structure_text, (first_before, last_before), (first_after, last_after),
-                            ids, group, first, last)
+                            ids, group, first, last, detailed)

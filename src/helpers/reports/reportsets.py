@@ -196,7 +196,7 @@ def before_after_set(
         "comparison": comparison,
     }
     if not detailed:
-        parameters["detaljer"] = False
+        parameters["detailed"] = False
     return ReportSet(name=name, notebook=BEFORE_AFTER_NOTEBOOK, output=f"{name}.html", parameters=parameters)
 
 

@@ -225,10 +225,10 @@ def _measured_rows(panel: str, m: Measurement, peers: PeerChanges | None, what: 
     label = BY_ID[m.indicator].display
     rows = []
     if m.pct_change is not None:
-        rows.append({"panel": panel, "serie": f"{label} ({what})", "kind": KIND_KOMMUNE, "value": m.pct_change,
+        rows.append({"panel": panel, "series": f"{label} ({what})", "kind": KIND_KOMMUNE, "value": m.pct_change,
                      "years": years})
     if peers is not None and peers.median_pct is not None:
-        rows.append({"panel": panel, "serie": f"{label}, sammenlignbare", "kind": KIND_PEERS,
+        rows.append({"panel": panel, "series": f"{label}, sammenlignbare", "kind": KIND_PEERS,
                      "value": peers.median_pct, "years": years})
     return rows
 
@@ -239,7 +239,7 @@ def claim_chart_rows(assessments: Sequence[ClaimAssessment]) -> list[dict]:
     for a in assessments:
         panel = f"{claim_title(a.claim)} – {a.verdict}"
         if a.claim.relative_change_pct is not None:
-            rows.append({"panel": panel, "serie": "Påstått i dokumentet", "kind": KIND_CLAIMED,
+            rows.append({"panel": panel, "series": "Påstått i dokumentet", "kind": KIND_CLAIMED,
                          "value": a.claim.relative_change_pct, "years": ""})
         for item in a.evidence:
             what = "direkte mål" if item.spec.measure == "direct" else "indirekte mål"
