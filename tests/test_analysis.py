@@ -294,6 +294,24 @@ def test_synthetic_control_indexes_counts() -> None:
     assert sc.series.filter(pl.col("part") == "before")["kommune_value"].mean() == pytest.approx(100)
 
 
+def test_synthetic_control_needs_a_before_level_above_zero_to_index() -> None:
+    """A count at 0 in every before-year has no index (and no per cent change): refused with its reason;
+    donors at 0 before are left out of the donor pool rather than dividing by zero."""
+    years = range(2012, 2025)
+    donors = {f"{100 + i:04d}": {y: (100 + 50 * i) * (1 + 0.01 * i * (y - 2012)) for y in years} for i in range(3)}
+    zero = {y: 0.0 if y <= 2019 else 3.0 for y in years}
+    refused = analysis.synthetic_control(make_panel({"0001": zero} | donors, COUNT), "0001", list(donors), COUNT,
+                                         (2012, 2019), (2021, 2024), pre_start=2012)
+    assert not refused.ok and refused.reason == "zero_base"
+    own = {y: 10 * donors["0101"][y] for y in years}
+    sc = analysis.synthetic_control(make_panel({"0001": own, "0140": zero} | donors, COUNT), "0001",
+                                    [*donors, "0140"], COUNT, (2012, 2019), (2021, 2024), pre_start=2012)
+    assert sc.ok and sc.n_donors == 3 and "0140" not in sc.weights["kommunenr"].to_list()
+    alone = analysis.synthetic_control(make_panel({"0001": own, "0140": zero, "0100": donors["0100"]}, COUNT),
+                                       "0001", ["0140", "0100"], COUNT, (2012, 2019), (2021, 2024), pre_start=2012)
+    assert alone.reason == "too_few_donors" and alone.n_donors == 1
+
+
 # --- the comparison at once and the series for charts -----------------------------------------------------------
 
 

@@ -98,3 +98,16 @@ def test_chance_line() -> None:
     line = text.chance_line(n_tests=9, n_significant=1, n_holm=0, alpha=0.05)
     assert line == ("1 av 9 indikatorer med placebotest har p ≤ 0,05. Med 9 tester ventes omtrent 0,5 slike "
                     "resultater ved ren tilfeldighet; etter Holm-justering for flere tester gjenstår 0.")
+
+
+def test_every_reason_synthetic_control_can_refuse_with_has_words() -> None:
+    """A refusal the analysis gives must be explainable in the report (a missing key fails the report)."""
+    import re
+
+    from helpers import paths
+    from helpers.present.text._report import SYNTHETIC_REFUSED
+
+    source = (paths.package_dir() / "analysis" / "_synthetic.py").read_text(encoding="utf-8")
+    reasons = set(re.findall(r'reason="(\w+)"', source))
+    assert {"too_few_points", "too_few_donors", "zero_base"} <= reasons
+    assert reasons <= set(SYNTHETIC_REFUSED)

@@ -22,6 +22,7 @@ from helpers.analysis._groups import (
     ComparisonGroup,
     LeftOut,
     codes_on_structure,
+    codes_without_size,
     select_group,
 )
 from helpers.analysis._inference import expected_by_chance, holm, placebo_ranks
@@ -43,7 +44,7 @@ __all__ = [
     "ALPHA", "DEFAULT_GROUP", "DEFAULT_N", "GROUP_CHOICES", "MATCH_RATES", "MIN_POST_FOR_P", "POOR_FIT_PCT",
     "PRETREND_ALPHA", "PRETREND_MIN_UNITS", "VARIANTS", "Comparison", "ComparisonGroup", "DidResult",
     "ItsResult", "LeftOut", "SyntheticControl", "Window", "before_after", "canonical", "changes", "check_kommune",
-    "check_windows", "codes_on_structure", "compare", "comparison_scale", "did_size_runs",
+    "check_windows", "codes_on_structure", "codes_without_size", "compare", "comparison_scale", "did_size_runs",
     "difference_in_differences", "expected_by_chance", "holm", "interrupted_time_series", "its_size_runs",
     "period_label", "placebo_ranks", "pre_trend", "prepare", "select_group", "sensitivity", "series_frame",
     "synthetic_control", "synthetic_controls", "usable",

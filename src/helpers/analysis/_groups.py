@@ -152,6 +152,12 @@ def _features(panel: pl.DataFrame, codes: Sequence[str], before: Window, pre: Wi
     return frame.join(every, on="kommunenr", how="left", maintain_order="left"), size_indicator
 
 
+def codes_without_size(panel: pl.DataFrame, before: Window) -> list[str]:
+    """Codes of the panel with no size measure in the last before-year: every group selection refuses them."""
+    every, _ = _all_features(panel, before, before, False)
+    return sorted(every.filter(pl.col("size").is_null())["kommunenr"].to_list())
+
+
 @per_panel
 def _all_features(panel: pl.DataFrame, before: Window, pre: Window, with_rates: bool) -> tuple[pl.DataFrame, str]:
     """`_features` of every code in the panel (each code's features depend on its own rows only)."""

@@ -120,13 +120,17 @@ def _synthetic(kommune: str, indicator: str, before: Window, after: Window, own:
     pre = np.array([year <= before[1] for year in used])
     if own is None or pre.sum() < MIN_PRE_POINTS or (~pre).sum() < 1:
         return SyntheticControl(**base, reason="too_few_points", n_pre=int(pre.sum()))
+    target = own["value"].to_numpy().astype(float)
+    matrix = np.array(complete["value"].to_list(), dtype=float).T.reshape(len(used), -1)  # years × donors
+    if indexed:  # an index needs a before-level above zero: donors without one are left out
+        if not target[pre].mean() > 0:
+            return SyntheticControl(**base, reason="zero_base", n_pre=int(pre.sum()))
+        base_levels = matrix[pre].mean(axis=0)
+        keep = base_levels > 0
+        complete, matrix = complete.filter(pl.Series(keep)), matrix[:, keep] / base_levels[keep] * 100
+        target = target / target[pre].mean() * 100
     if complete.height < MIN_DONORS:
         return SyntheticControl(**base, reason="too_few_donors", n_pre=int(pre.sum()), n_donors=complete.height)
-    target = own["value"].to_numpy().astype(float)
-    matrix = np.array(complete["value"].to_list(), dtype=float).T  # years × donors
-    if indexed:
-        target = target / target[pre].mean() * 100
-        matrix = matrix / matrix[pre].mean(axis=0) * 100
     weights, pre_rmspe, post_rmspe = _fit(target, matrix, pre)
     ratios = [post_rmspe / pre_rmspe if pre_rmspe > 0 else np.inf]
     for j in range(complete.height):

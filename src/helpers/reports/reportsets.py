@@ -249,6 +249,22 @@ def kommuner_without_data(structure: str, first: int, last: int, root: Path | No
     }
 
 
+def kommuner_without_size(structure: str, before: tuple[int, int], root: Path | None = None) -> list[str]:
+    """Kommuner of a structure without the size measure the comparison groups are matched on, in the last
+    before-year (the report would refuse them)."""
+    import polars as pl
+
+    from helpers import analysis
+    from helpers.table.build import unreadable
+
+    parquet = paths.indicators_parquet(root)
+    try:
+        panel = pl.read_parquet(parquet).filter(pl.col("structure") == structure)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise unreadable(parquet, exc) from None
+    return analysis.codes_without_size(panel, before)
+
+
 def every_kommune_sets(
     before: list[int],
     after: list[int],
@@ -260,6 +276,8 @@ def every_kommune_sets(
     """One before/after set (detailed, or compact with `detailed=False`) for every kommune of the target
     structure whose data cover the windows, and the kommuner left out with the reason."""
     left_out = kommuner_without_data(structure, before[0], after[-1], root)
+    left_out |= {code: f"ingen innbyggere 80+ eller brukere 80+ i {before[-1]}" for code in
+                 kommuner_without_size(structure, (before[0], before[-1]), root) if code not in left_out}
     sets = [before_after_set(nr, before, after, structure, comparison, detailed=detailed)
             for nr in kommuner(structure, root) if nr not in left_out]
     return sets, left_out

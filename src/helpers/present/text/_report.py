@@ -93,6 +93,7 @@ SYNTHETIC_WARNINGS: dict[str, str] = {
 SYNTHETIC_REFUSED = {
     "too_few_points": "for få år med tall (minst 3 før og 1 etter)",
     "too_few_donors": "for få kommuner i gruppen med tall alle årene (minst 2)",
+    "zero_base": "kommunen hadde 0 i årene før, så endringen kan ikke regnes i prosent",
 }
 
 
