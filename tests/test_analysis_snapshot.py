@@ -149,11 +149,14 @@ def test_did_of_many_groups_at_once_is_each_groups_did(panel_2024, reforms, komm
     assert at_once["5"]["n_group"].max() == 5 and at_once["40"]["n_group"].max() == 40
 
 
-def test_every_kommune_leaves_out_kommuner_without_a_size_measure(panel_2024, reforms):
+def test_every_kommune_leaves_out_kommuner_without_a_size_measure(panel_2024, built_table, reforms, tmp_path,
+                                                                  monkeypatch):
     """Ålesund and Haram (split in 2024) have no 80+ population or users on 2024 borders in 2019: a report
     for them would be refused, so --every-kommune leaves them out and says why."""
     from helpers.reports import reportsets
 
+    built_table.write_parquet(tmp_path / "indicators.parquet")  # the snapshot's table (a clean clone has none)
+    monkeypatch.setenv("OMSORGSKAPASITET_PROCESSED", str(tmp_path))
     assert analysis.codes_without_size(panel_2024, (2018, 2019)) == ["1508", "1580"]
     sets, left_out = reportsets.every_kommune_sets([2018, 2019], [2021, 2022])
     assert left_out["1508"] == left_out["1580"] == "ingen innbyggere 80+ eller brukere 80+ i 2019"
