@@ -7,6 +7,7 @@ in a temporary folder, and follow its process tree through /proc, like tests/tes
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -77,7 +78,7 @@ def test_an_inprocess_page_is_a_fresh_kernels_page_every_time(project: Path) -> 
                              for folder in ("worker", "kernel"))
         assert page == kernel_page
         assert "UserWarning: en advarsel om 3203" in page and "til stderr" in page and "to linjer" in page
-        assert page.count('class="oms-chart"') == 1 and "'kommune': '3203', 'n': 3" in page
+        assert page.count('class="oms-chart"') == 1 and "'kommune': '3203', 'n': 3" in html.unescape(page)
 
 
 def test_process_wide_settings_are_put_back_after_a_notebook(tmp_path: Path) -> None:

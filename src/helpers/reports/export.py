@@ -13,8 +13,9 @@
   loads them with one small inline loader (see helpers.reports.csp for how the policy allows them). Such a page
   works offline as part of its folder.
 - Deterministic: no random ids, no timestamps except the run time, which follows SOURCE_DATE_EPOCH.
-- Fast: the chart specs (most of a page's text) are put in after nbconvert, like the scripts, so its HTML
-  clean-up does not parse them; the notebook is validated once, not after every preprocessor.
+- Fast: the chart specs (most of a page's text) are put in after nbconvert, like the scripts; the page is
+  not parsed again after its template (helpers.reports.page_exporter); the notebook is validated once, not
+  after every preprocessor.
 """
 
 from __future__ import annotations
@@ -425,9 +426,10 @@ def html_exporter() -> Any:
     """nbconvert's HTMLExporter with this module's template (built once per process: compiling the
     templates costs a third of a second)."""
     from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
 
-    return HTMLExporter(
+    from helpers.reports.page_exporter import PageExporter
+
+    return PageExporter(
         optimistic_validation=True,  # validate the notebook once, after the preprocessors, not after each
         template_name="lab",
         template_file="omsorgskapasitet.html.j2",
