@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
@@ -20,14 +21,21 @@ from helpers.atomic import atomic_write_text
 
 def svg(spec: dict[str, Any], **options: Any) -> str:
     """`vl_convert.vegalite_to_svg(spec, **options)`, from the cache when the same was drawn before."""
-    key = json.dumps([spec, options, version("vl-convert-python")], sort_keys=True, separators=(",", ":"))
-    target = paths.cache_dir() / "svg" / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()}.svg"
-    with contextlib.suppress(OSError):
-        return target.read_text(encoding="utf-8")
     import vl_convert
 
-    drawn = vl_convert.vegalite_to_svg(spec, **options)
+    return kept("svg", [spec, options, version("vl-convert-python")],
+                lambda: vl_convert.vegalite_to_svg(spec, **options))
+
+
+def kept(folder: str, key: Any, make: Callable[[], str]) -> str:
+    """The text `make()` gives, kept in the cache folder's `folder` under the sha256 of `key` (JSON): read
+    from there when it was made before."""
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+    target = paths.cache_dir() / folder / f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}.svg"
+    with contextlib.suppress(OSError):
+        return target.read_text(encoding="utf-8")
+    made = make()
     with contextlib.suppress(OSError):
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(target, drawn)
-    return drawn
+        atomic_write_text(target, made)
+    return made

@@ -7,20 +7,25 @@ cells' input wrappers and on every output area, and a placeholder `alt` on image
 markup a template writes is regular (these are its own elements; text from outputs reaches the page
 escaped), so the page is the one nbconvert gives but for how BeautifulSoup re-prints it (tested:
 re-printed by BeautifulSoup, the two pages are the same). Markdown is rendered by one parser per
-exporter instead of one per cell (cells with attachments still get their own).
+exporter instead of one per cell (cells with attachments still get their own). The compiled templates are
+kept in the per-user cache (Jinja's bytecode cache), so a fresh worker does not compile them again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from importlib.metadata import version
 from typing import Any
 
-from jinja2 import pass_context
+from jinja2 import FileSystemBytecodeCache, pass_context
 from nbconvert import HTMLExporter
 from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+from helpers import paths
 
 NO_ALT = "No description has been provided for this image"  # nbconvert's own placeholder
 _FOCUSABLE = re.compile(
@@ -35,10 +40,32 @@ def focusable(page: str) -> str:
     return _IMAGE_WITHOUT_ALT.sub(f'<img alt="{NO_ALT}"', page)
 
 
+class _QuietBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's bytecode cache on disk; a cache that cannot be written is skipped, not an error."""
+
+    def dump_bytecode(self, bucket: Any) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    folder = paths.cache_dir() / f"jinja-{version('jinja2')}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _QuietBytecodeCache(str(folder))
+
+
 class PageExporter(HTMLExporter):
     """HTMLExporter whose page is finished by `focusable` (see the module docstring)."""
 
     _markdown: Any = None
+
+    def _create_environment(self) -> Any:
+        environment = super()._create_environment()
+        environment.bytecode_cache = _bytecode_cache()
+        return environment
 
     @pass_context
     def markdown2html(self, context: Any, source: str) -> str:

@@ -77,8 +77,9 @@ from helpers.sources.manifest import sha256_file
 EXECUTED_DIR = ".executed"
 ENGINES = (AUTO, INPROCESS, KERNEL)
 NOTEBOOK_MODULES = ("polars", "altair", "helpers.reports.report_data", "helpers.present.charts", "helpers.present.text",
-                    "helpers.present.tables")
-"""Imported by each worker before its first in-process run (what the report notebooks import)."""
+                    "helpers.present.tables", "scipy.optimize")
+"""Imported by each worker before its first in-process run (what the report notebooks import; scipy.optimize
+is what the synthetic control imports when it first runs)."""
 STOP_GRACE = 20.0
 """Seconds the runs in progress get to stop after Ctrl-C/SIGTERM before their worker processes are killed."""
 POLL = 0.2
