@@ -47,6 +47,15 @@ def test_counts_are_compared_in_per_cent() -> None:
     assert row["scale"] == "pct" and row["stat"] == pytest.approx(25.0) and row["change"] == 50
 
 
+def test_a_count_at_zero_before_has_no_per_cent_change_and_the_reason_says_so() -> None:
+    """Not 'no data': the kommune has figures (0, then 3), but a per cent change from 0 is undefined."""
+    panel = make_panel(steps({"0001": (0, 3)} | {f"{100 + i:04d}": (100 + i, 110 + 2 * i) for i in range(5)}),
+                       COUNT)
+    estimates = compare(panel, [f"{100 + i:04d}" for i in range(5)], COUNT).did.estimates
+    row = only(estimates, indicator=COUNT)
+    assert row["kommune_stat"] is None and row["p_value"] is None and row["reason"] == "zero_base"
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda p: pl.concat([p, p.with_columns(structure=pl.lit("as_reported"))]), "kommunestrukturer"),
     (lambda p: pl.concat([p, p.head(1)]), "dupliserte"),

@@ -111,3 +111,16 @@ def test_every_reason_synthetic_control_can_refuse_with_has_words() -> None:
     reasons = set(re.findall(r'reason="(\w+)"', source))
     assert {"too_few_points", "too_few_donors", "zero_base"} <= reasons
     assert reasons <= set(SYNTHETIC_REFUSED)
+
+
+@pytest.mark.parametrize(("after", "words"), [(0.0, "var uendret (fra 0 i 2012–2013 til 0 i 2015–2016)"),
+                                              (3.0, "økte (fra 0 i 2012–2013 til 3 i 2015–2016)")])
+def test_a_count_from_zero_has_no_per_cent_change_and_says_why(after: float, words: str) -> None:
+    """Utsira's home-nursing hours were 0 before: no per cent change, no comparison, and not 'missing'."""
+    sentence = text.change_sentence(row(
+        label="Timer", unit="timer", decimals=0, before=0.0, after=after, change=after, pct_change=None,
+        stat=None, scale="pct", group_median_stat=None, difference=None, rank=None, n_units=0, p_value=None,
+        reason="zero_base"))
+    assert sentence == (f"Timer {words}; nivået før var 0, så endringen kan ikke regnes i prosent og ikke "
+                        "sammenlignes med gruppen.")
+    assert "mangler" not in sentence and "omtrent" not in sentence

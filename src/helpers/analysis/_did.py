@@ -73,14 +73,16 @@ def _estimates(own: pl.DataFrame, members: pl.DataFrame, ranked: pl.DataFrame, i
     test = treated_test(ranked, ids)
     n_group = members.filter(in_group_stats("stat")).group_by("indicator").agg(n_group=pl.len().cast(pl.Int32))
     estimates = (
-        in_order(own.select("indicator", "scale", kommune_stat="stat"), ids)
+        in_order(own.select("indicator", "scale", kommune_stat="stat", zero_base=(pl.col("scale") == "pct")
+                            & (pl.col("before") == 0) & pl.col("after").is_not_null()), ids)
         .join(test.rename({"deviation": "difference", "centre": "group_median_stat"}), on="indicator", how="left",
               maintain_order="left")
         .join(n_group, on="indicator", how="left", maintain_order="left")
         .with_columns(pl.col("n_group").fill_null(0))
     )
     reason = (
-        pl.when(pl.col("kommune_stat").is_null()).then(pl.lit("no_kommune_data"))
+        pl.when(pl.col("kommune_stat").is_null() & pl.col("zero_base")).then(pl.lit("zero_base"))
+        .when(pl.col("kommune_stat").is_null()).then(pl.lit("no_kommune_data"))
         .when(pl.col("n_group") == 0).then(pl.lit("no_group_data"))
         .when(pl.col("p_value").is_null()).then(pl.lit("too_few_units"))
     )

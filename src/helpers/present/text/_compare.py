@@ -78,7 +78,12 @@ def change_sentence(row: Mapping[str, Any]) -> str:
     levels = (f"fra {format_number(row['before'], decimals)} i {row['period_before']} "
               f"til {format_number(row['after'], decimals)} i {row['period_after']}")
     direction = _direction(row)
-    if direction == "var omtrent uendret":
+    if row["stat"] is None:  # a per cent change from a level of 0: only the direction of the change
+        shown = format_number(row["change"], decimals)
+        direction = ("var uendret" if not any(ch in "123456789" for ch in shown)
+                     else "økte" if row["change"] > 0 else "falt")
+        first = f"{label} {direction} ({levels})"
+    elif direction == "var omtrent uendret":
         first = f"{label} {direction} ({levels})"
     elif row["scale"] == "pct":
         absolute = format_number(row["change"], decimals, sign=True)

@@ -16,6 +16,7 @@ ITS_NO_P: dict[str, str] = {
 ITS_REFUSED = "for få år med tall (minst 3 før og 2 etter)"
 DID_REASONS: dict[str, str] = {
     "no_kommune_data": "kommunen mangler tall i før- eller etterperioden",
+    "zero_base": "nivået før var 0, så endringen kan ikke regnes i prosent og ikke sammenlignes med gruppen",
     "no_group_data": "ingen kommuner i gruppen har tall",
     "too_few_units": "for få kommuner med tall til en placebotest",
 }
