@@ -63,3 +63,15 @@ def test_round_trip_and_layout(x: float, decimals: int) -> None:
 @given(x=finite, decimals=st.integers(min_value=0, max_value=3))
 def test_percent_is_number_plus_sign(x: float, decimals: int) -> None:
     assert format_percent(x, decimals) == format_number(x, decimals) + f"{NBSP}%"
+
+
+def test_display_tables_left_align_text_and_right_align_numbers() -> None:
+    import polars as pl
+
+    from helpers.present.tables import display_table
+
+    frame = pl.DataFrame({"kommune": ["Bodø", "Ås"], "brukere": [1552.0, 12.5], "år": [2015, 2016]})
+    page = display_table(frame, rename={"kommune": "Kommune"})._repr_html_()
+    assert page.count('style="text-align:left"') == 3  # the header and two cells of the text column
+    assert '<th style="text-align:left">Kommune</th><th>brukere</th>' in page
+    assert '<td style="text-align:left">Bodø</td><td>1\u00a0552,0</td><td>2015</td>' in page

@@ -20,14 +20,17 @@ class Table:
     frame: pl.DataFrame
     max_rows: int = 400
     wrap: bool = False
+    text_columns: tuple[str, ...] = ()  # left-aligned (names, places); numbers stay right-aligned
 
     def _repr_html_(self) -> str:
         shown = self.frame.head(self.max_rows)
         # wrap: text left-aligned and wrapped (long words broken only where they must), so a wide table fits
-        cell = ' style="text-align:left;overflow-wrap:break-word;vertical-align:top"' if self.wrap else ""
-        head = "".join(f"<th{cell}>{html.escape(str(c))}</th>" for c in shown.columns)
+        cells = [' style="text-align:left;overflow-wrap:break-word;vertical-align:top"' if self.wrap
+                 else ' style="text-align:left"' if column in self.text_columns else "" for column in shown.columns]
+        head = "".join(f"<th{cell}>{html.escape(str(c))}</th>" for cell, c in zip(cells, shown.columns, strict=True))
         body = "".join(
-            "<tr>" + "".join(f"<td{cell}>{'' if v is None else html.escape(str(v))}</td>" for v in row) + "</tr>"
+            "<tr>" + "".join(f"<td{cell}>{'' if v is None else html.escape(str(v))}</td>"
+                             for cell, v in zip(cells, row, strict=True)) + "</tr>"
             for row in shown.iter_rows()
         )
         more = (f"<caption>Viser {self.max_rows} av {self.frame.height} rader</caption>"
@@ -45,7 +48,8 @@ def display_table(frame: pl.DataFrame, decimals: int | dict[str, int] = 1,
     """`frame` with numbers as Norwegian-formatted text and columns renamed for readers.
 
     Integer columns named like years (`year`, `år`, `fra`, `til`, `year_jan1`, `rank`) are left as they are.
-    `wrap` left-aligns the cells and lets long text break, for wide text tables.
+    Text columns are left-aligned, numbers right-aligned; `wrap` left-aligns every cell and lets long text
+    break, for wide text tables.
     """
     out = []
     for name, dtype in frame.schema.items():
@@ -57,4 +61,6 @@ def display_table(frame: pl.DataFrame, decimals: int | dict[str, int] = 1,
         else:
             out.append(pl.col(name))
     formatted = frame.select(out)
-    return Table(formatted.rename(rename) if rename else formatted, max_rows, wrap)
+    text = tuple((rename or {}).get(name, name) for name, dtype in frame.schema.items()
+                 if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum))
+    return Table(formatted.rename(rename) if rename else formatted, max_rows, wrap, text)
