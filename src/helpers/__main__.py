@@ -1,8 +1,12 @@
-"""`python -m helpers`: see helpers.cli."""
+"""`python -m helpers`: see helpers.cli.
+
+The command line is imported only when this runs as the program: report workers (multiprocessing's spawn)
+import this module again as `__mp_main__`, and need none of it.
+"""
 
 import sys
 
-from helpers.cli import main
-
 if __name__ == "__main__":
+    from helpers.cli import main
+
     sys.exit(main())
