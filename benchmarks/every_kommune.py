@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers import paths
+from helpers import cli, paths
 from helpers.reports import reportsets
 
 
@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", default="auto", choices=("auto", "inprocess", "kernel"))
     args = parser.parse_args(argv)
 
-    sets, left_out = reportsets.every_kommune_sets([2018, 2019], [2021, 2022], detailed=not args.compact)
+    # the command's own default windows, as it will plan them
+    windows = cli._years(cli._parser().parse_args(["report", "--every-kommune"]))
+    sets, left_out = reportsets.every_kommune_sets(*windows, detailed=not args.compact)
     total = len(sets)
     with tempfile.TemporaryDirectory(prefix="oms-every-") as tmp:
         root = site_root(Path(tmp))

@@ -181,7 +181,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     """Print the parameter sets of reports.yml with their last recorded status."""
     from helpers.reports import runner
 
-    reports_dir = paths.project_root() / "reports"
+    reports_dir = paths.reports_dir()
     for report in reportsets.load_reportsets(args.reports_file):
         state = runner.read_state(reports_dir, report.name)
         status = state.get("status", "never run")
@@ -208,7 +208,7 @@ def cmd_atlas(args: argparse.Namespace) -> int:
     """Write the offline atlas page: a map of every kommune linked to the time-series panels."""
     from helpers.reports import atlas
 
-    out = writable_file("--out", args.out or paths.project_root() / "reports" / "utforsk.html")
+    out = writable_file("--out", args.out or paths.reports_dir() / "utforsk.html")
     out = atlas.render_atlas(out=out)
     print(f"atlas: {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from pathlib import Path
+
+from helpers import paths
 
 
 def helpers_digest() -> str:
     """sha256 over the helpers package's source, templates and caveats register, as they are now."""
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
+    package = paths.package_dir()
     for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yml", ".html")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())

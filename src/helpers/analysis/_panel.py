@@ -6,7 +6,6 @@ A value is *usable* when it is present, not suppressed by SSB (status ":", never
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import polars as pl
@@ -14,13 +13,12 @@ import polars as pl
 from helpers.analysis._memo import per_panel
 from helpers.errors import InputError
 from helpers.sources import indicators as catalogue
-from helpers.sources.schema import KEY_COLUMNS, TIDY_SCHEMA
+from helpers.sources.schema import KEY_COLUMNS, KOMMUNE_CODE, TIDY_SCHEMA
 from helpers.table.flags import has_flag
 
 Window = tuple[int, int]
 SMALL_DENOMINATOR = "small_denominator"
 #: Four ASCII digits: "0220". (str.isdigit would also pass fullwidth and other Unicode digits.)
-KOMMUNE_CODE = re.compile(r"[0-9]{4}")
 
 
 def period_label(window: Window) -> str:

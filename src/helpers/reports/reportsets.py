@@ -17,11 +17,14 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers import paths
 from helpers.errors import DataError, InputError
 from helpers.yamlfile import read_yaml
+
+if TYPE_CHECKING:  # Polars is imported only where rows are read: the command line starts without it
+    import polars as pl
 
 BEFORE_AFTER_NOTEBOOK = "notebooks/02_for_etter_kapasitet.ipynb"
 DEFAULT_STRUCTURE = "2024"
@@ -31,7 +34,6 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 OUTPUT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.html$")
 RESERVED_OUTPUTS = {"index.html": "the index of reports", "utforsk.html": "the atlas"}
 RESERVED_FOLDERS = ("assets",)
-KOMMUNENR_PATTERN = re.compile(r"^[0-9]{4}$")  # ASCII digits only (\d also matches e.g. fullwidth digits)
 YEARS_PATTERN = re.compile(r"([0-9]{4})(?:\s*[-–]\s*([0-9]{4}))?")
 
 
@@ -149,13 +151,14 @@ def parse_comparison(text: str) -> str | list[str]:
     """`--comparison`: a group name (matched, similar_size, all, naboer, kostragruppe) or comma-separated kommune
     codes (`3201,3024,3025`) as a list; InputError for anything else."""
     from helpers.group_choices import GROUP_CHOICES
+    from helpers.sources.schema import KOMMUNE_CODE
 
     value = text.strip()
     names = GROUP_CHOICES
     if value in names:
         return value
     codes = [code.strip() for code in value.split(",")]
-    if all(KOMMUNENR_PATTERN.match(code) for code in codes):
+    if all(KOMMUNE_CODE.fullmatch(code) for code in codes):
         return list(dict.fromkeys(codes))
     raise InputError(f"--comparison {text!r}: expected one of {', '.join(names)}, or comma-separated four-digit "
                      "kommune codes such as 3201,3024,3025.")
@@ -182,7 +185,9 @@ def before_after_set(
     """An ad hoc set of the before/after notebook for one kommune (`detailed=False`: the compact version
     without per-indicator charts, ITS and synthetic control, for national batches). Its name says everything
     that makes it differ from another: kommune, windows, structure, comparison group and the compact form."""
-    if not KOMMUNENR_PATTERN.match(kommune):
+    from helpers.sources.schema import KOMMUNE_CODE
+
+    if not KOMMUNE_CODE.fullmatch(kommune):
         raise InputError(f"--kommune {kommune!r}: expected a 4-digit kommune number such as 3203.")
     if not NAME_PATTERN.match(str(structure)):
         raise InputError(f"--structure {structure!r}: expected as_reported or a year such as 2024.")
@@ -200,69 +205,50 @@ def before_after_set(
     return ReportSet(name=name, notebook=BEFORE_AFTER_NOTEBOOK, output=f"{name}.html", parameters=parameters)
 
 
+def _structure_rows(structure: str, root: Path | None = None) -> pl.DataFrame:
+    """The rows of one structure in data/processed/indicators.parquet (read once per plan)."""
+    import polars as pl
+
+    from helpers.table.build import unreadable
+
+    parquet = paths.indicators_parquet(root)
+    if not parquet.exists():
+        raise InputError(f"{parquet}: not found; run `python -m helpers build` first.")
+    try:
+        rows = pl.read_parquet(parquet).filter(pl.col("structure") == structure)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise unreadable(parquet, exc) from None
+    if rows.is_empty():
+        raise DataError(f"{parquet}: no kommune with structure == {structure!r}.")
+    return rows
+
+
 def kommuner(structure: str = DEFAULT_STRUCTURE, root: Path | None = None) -> list[str]:
     """Distinct kommune numbers of a structure in data/processed/indicators.parquet."""
+    return _codes(_structure_rows(structure, root))
+
+
+def _codes(rows: pl.DataFrame) -> list[str]:
+    return sorted(rows["kommunenr"].unique().to_list())
+
+
+def kommuner_without_data(rows: pl.DataFrame, first: int, last: int) -> dict[str, str]:
+    """Kommuner among `rows` whose figures do not reach back to `first` or forward to `last` (e.g. areas split
+    by a reform, flagged before it), with their years with data: the report would refuse them."""
     import polars as pl
 
-    from helpers.table.build import unreadable
-
-    parquet = paths.indicators_parquet(root)
-    if not parquet.exists():
-        raise InputError(f"{parquet}: not found; run `python -m helpers build` first.")
-    try:
-        frame = (
-            pl.scan_parquet(parquet)
-            .filter(pl.col("structure") == structure)
-            .select(pl.col("kommunenr").unique().sort())
-            .collect()
-        )
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise unreadable(parquet, exc) from None
-    numbers = frame["kommunenr"].to_list()
-    if not numbers:
-        raise DataError(f"{parquet}: no kommune with structure == {structure!r}.")
-    return numbers
+    spans = (rows.filter(pl.col("value").is_not_null())
+             .group_by("kommunenr").agg(pl.col("year").min().alias("first"), pl.col("year").max().alias("last")))
+    return {code: f"tall bare for {a}–{b}" for code, a, b in spans.sort("kommunenr").iter_rows()
+            if a > first or b < last}
 
 
-def kommuner_without_data(structure: str, first: int, last: int, root: Path | None = None) -> dict[str, str]:
-    """Kommuner of a structure whose figures do not reach back to `first` or forward to `last` (e.g. areas
-    split by a reform, flagged before it), with their years with data: the report would refuse them."""
-    import polars as pl
-
-    from helpers.table.build import unreadable
-
-    parquet = paths.indicators_parquet(root)
-    if not parquet.exists():
-        raise InputError(f"{parquet}: not found; run `python -m helpers build` first.")
-    try:
-        spans = (
-            pl.scan_parquet(parquet)
-            .filter(pl.col("structure") == structure, pl.col("value").is_not_null())
-            .group_by("kommunenr").agg(pl.col("year").min().alias("first"), pl.col("year").max().alias("last"))
-            .collect()
-        )
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise unreadable(parquet, exc) from None
-    return {
-        code: f"tall bare for {a}–{b}"
-        for code, a, b in spans.iter_rows() if a > first or b < last
-    }
-
-
-def kommuner_without_size(structure: str, before: tuple[int, int], root: Path | None = None) -> list[str]:
-    """Kommuner of a structure without the size measure the comparison groups are matched on, in the last
+def kommuner_without_size(rows: pl.DataFrame, before: tuple[int, int]) -> list[str]:
+    """Kommuner among `rows` without the size measure the comparison groups are matched on, in the last
     before-year (the report would refuse them)."""
-    import polars as pl
-
     from helpers import analysis
-    from helpers.table.build import unreadable
 
-    parquet = paths.indicators_parquet(root)
-    try:
-        panel = pl.read_parquet(parquet).filter(pl.col("structure") == structure)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise unreadable(parquet, exc) from None
-    return analysis.codes_without_size(panel, before)
+    return analysis.codes_without_size(rows, before)
 
 
 def every_kommune_sets(
@@ -275,11 +261,12 @@ def every_kommune_sets(
 ) -> tuple[list[ReportSet], dict[str, str]]:
     """One before/after set (detailed, or compact with `detailed=False`) for every kommune of the target
     structure whose data cover the windows, and the kommuner left out with the reason."""
-    left_out = kommuner_without_data(structure, before[0], after[-1], root)
+    rows = _structure_rows(structure, root)
+    left_out = kommuner_without_data(rows, before[0], after[-1])
     left_out |= {code: f"ingen innbyggere 80+ eller brukere 80+ i {before[-1]}" for code in
-                 kommuner_without_size(structure, (before[0], before[-1]), root) if code not in left_out}
+                 kommuner_without_size(rows, (before[0], before[-1])) if code not in left_out}
     sets = [before_after_set(nr, before, after, structure, comparison, detailed=detailed)
-            for nr in kommuner(structure, root) if nr not in left_out]
+            for nr in _codes(rows) if nr not in left_out]
     return sets, left_out
 
 

@@ -33,7 +33,7 @@ def built_live_run(root: Path) -> Path | None:
     except (OSError, ValueError):
         return None
     run = info.get("live_run") if isinstance(info, dict) else None
-    return root / "data" / "raw" / run if isinstance(run, str) and run else None
+    return paths.raw_dir(root) / run if isinstance(run, str) and run else None
 
 
 def input_hashes(root: Path) -> dict[str, str]:

@@ -311,7 +311,7 @@ def run_batch(
     same reports folder, BatchInterrupted on Ctrl-C or SIGTERM.
     """
     root = root or paths.project_root()
-    reports_dir = reports_dir or root / "reports"
+    reports_dir = reports_dir or paths.reports_dir(root)
     try:
         with exclusive(reports_dir, "report batch"):
             for folder in (reports_dir, reports_dir / STATE_DIR, reports_dir / EXECUTED_DIR):
@@ -370,7 +370,7 @@ def front_page_ready(root: Path) -> None:
     from helpers.reports import front_page
 
     with contextlib.suppress(Exception):  # the index is written afterwards in any case, and says what fails
-        front_page.overview_map(root / "data" / "processed" / "indicators.parquet")
+        front_page.overview_map(paths.indicators_parquet(root))
 
 
 def _run_rounds(jobs: list[RunJob], record: Any, executor: Executor | None, workers: int | None,

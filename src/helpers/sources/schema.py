@@ -7,6 +7,8 @@ unit, status (SSB's symbol when value is null), flag (quality flag or null), sou
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 TIDY_SCHEMA: dict[str, pl.DataType] = {
@@ -22,6 +24,8 @@ TIDY_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
 }
 KEY_COLUMNS: tuple[str, ...] = ("kommunenr", "structure", "year", "indicator")
+# a kommune code as the project writes it: four ASCII digits (\d would also take e.g. fullwidth digits)
+KOMMUNE_CODE = re.compile(r"[0-9]{4}")
 AS_REPORTED = "as_reported"
 
 # SSB's symbols for a missing value (https://www.ssb.no/informasjon/slik-bruker-du-statistikkbanken)

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from helpers.errors import DataError
 from helpers.sources.indicators import BY_ID
+from helpers.sources.schema import KOMMUNE_CODE
 from helpers.yamlfile import read_yaml
 
 REGISTER = Path(__file__).with_name("caveats.yml")
 KINDS = ("break", "caveat", "definition")
 _FIELDS = {"id", "kind", "title", "text", "year", "years", "indicators", "kommuner", "source"}
 _ID = re.compile(r"[a-z0-9_]+")
-_CODE = re.compile(r"[0-9]{4}")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _entry(path: Path, position: int, raw: object) -> Caveat:
         raise DataError(f"{where}: indicators must be catalogue ids, got {indicators!r}.")
     kommuner = raw.get("kommuner")
     if kommuner is not None and (not isinstance(kommuner, list)
-                                 or not all(isinstance(k, str) and _CODE.fullmatch(k) for k in kommuner)):
+                                 or not all(isinstance(k, str) and KOMMUNE_CODE.fullmatch(k) for k in kommuner)):
         raise DataError(f"{where}: kommuner must be quoted four-digit codes, got {kommuner!r}.")
     return Caveat(raw["id"], raw["kind"], raw["title"].strip(), " ".join(raw["text"].split()), raw["source"].strip(),
                   raw.get("year"), None if years is None else (years[0], years[1]),

@@ -64,9 +64,14 @@ def deviation_axis(scale: str, unit: str) -> str:
 
 def _direction(row: Mapping[str, Any]) -> str:
     shown = change_text(row["stat"], row["scale"], row["unit"], row["decimals"], sign=False)
+    return _moved(row["stat"], shown, "var omtrent uendret")
+
+
+def _moved(value: float, shown: str, unchanged: str) -> str:
+    """"økte" or "falt" by the sign of `value`; `unchanged` when its text as shown has no digit but 0."""
     if not any(ch in "123456789" for ch in shown):
-        return "var omtrent uendret"
-    return "økte" if row["stat"] > 0 else "falt"
+        return unchanged
+    return "økte" if value > 0 else "falt"
 
 
 def change_sentence(row: Mapping[str, Any]) -> str:
@@ -77,13 +82,10 @@ def change_sentence(row: Mapping[str, Any]) -> str:
         return f"{label}: {kommune} mangler tall i {' og '.join(missing)}, så endringen kan ikke beregnes."
     levels = (f"fra {format_number(row['before'], decimals)} i {row['period_before']} "
               f"til {format_number(row['after'], decimals)} i {row['period_after']}")
-    direction = _direction(row)
     if row["stat"] is None:  # a per cent change from a level of 0: only the direction of the change
-        shown = format_number(row["change"], decimals)
-        direction = ("var uendret" if not any(ch in "123456789" for ch in shown)
-                     else "økte" if row["change"] > 0 else "falt")
+        direction = _moved(row["change"], format_number(row["change"], decimals), "var uendret")
         first = f"{label} {direction} ({levels})"
-    elif direction == "var omtrent uendret":
+    elif (direction := _direction(row)) == "var omtrent uendret":
         first = f"{label} {direction} ({levels})"
     elif row["scale"] == "pct":
         absolute = format_number(row["change"], decimals, sign=True)
