@@ -178,6 +178,12 @@ def test_broken_claims_files_name_file_record_and_field(tmp_path, change, record
             lambda d: _claim(d, "hjemmesykepleie_mottak_utskrivningsklare").pop("claimed_change"),
             "claimed_change",
         ),
+        (lambda d: _claim(d, "sykehjem_effektueringstid").update(evidence="brukere"), "'evidence': expected a list"),
+        (lambda d: _claim(d, "sykehjem_effektueringstid")["evidence"][0].update(weight=2), "'evidence[0]': expected {"),
+        (lambda d: _claim(d, "utskrivningsklare_liggetid").update(secondary_evidence={"year": 2014}),
+         "'secondary_evidence': expected a list"),
+        (lambda d: _claim(d, "utskrivningsklare_liggetid")["secondary_evidence"][0].update(kilde="x"),
+         "'secondary_evidence[0]': expected {"),
     ],
     ids=[
         "kommune_not_text",
@@ -194,6 +200,10 @@ def test_broken_claims_files_name_file_record_and_field(tmp_path, change, record
         "size_on_indirect",
         "old_schema",
         "no_size",
+        "evidence_not_a_list",
+        "evidence_unknown_key",
+        "secondary_not_a_list",
+        "secondary_unknown_key",
     ],
 )
 def test_more_broken_claims(tmp_path, change, needle):
@@ -231,8 +241,11 @@ def test_not_yaml_and_missing_file(tmp_path):
         (lambda p: p[0]["indicators"][0].update(wanted="zero"), "grunnbemanning_eldreomsorg", "wanted"),
         (lambda p: p[1].update(direction="sideways"), "heltid_hovedregel", "direction"),
         (lambda p: p[1].pop("why_unmeasurable"), "heltid_hovedregel", "why_unmeasurable"),
+        (lambda p: p[0].update(indicators="bemanning"), "grunnbemanning_eldreomsorg", "'indicators': expected a list"),
+        (lambda p: p[0]["indicators"][0].update(vekt=1), "grunnbemanning_eldreomsorg", "'indicators[0]': expected {"),
     ],
-    ids=["unknown_indicator", "duplicate_id", "bad_wanted", "bad_direction", "no_why"],
+    ids=["unknown_indicator", "duplicate_id", "bad_wanted", "bad_direction", "no_why", "indicators_not_a_list",
+         "indicator_unknown_key"],
 )
 def test_broken_programme_files(tmp_path, change, record, needle):
     data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))

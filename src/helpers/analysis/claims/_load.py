@@ -123,16 +123,21 @@ def _indicator_id(where: _Where, value: object, key: str) -> str:
     return value
 
 
+def _dict_items(where: _Where, field: str, raw: object, allowed: set[str]) -> list[tuple[str, dict]]:
+    """(key, item) of a list of mappings with only `allowed` keys; errors name `field[i]`."""
+    if not isinstance(raw, list):
+        raise where.error(field, f"expected a list (may be empty), got {raw!r}")
+    for position, item in enumerate(raw):
+        if not isinstance(item, dict) or set(item) - allowed:
+            raise where.error(f"{field}[{position}]", f"expected {{{', '.join(sorted(allowed))}}}, got {item!r}")
+    return [(f"{field}[{position}]", item) for position, item in enumerate(raw)]
+
+
 def _secondary_links(where: _Where, value: object, secondary: pl.DataFrame | None) -> tuple[SecondaryLink, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list):
-        raise where.error("secondary_evidence", f"expected a list, got {value!r}")
     links = []
-    for position, item in enumerate(value):
-        key = f"secondary_evidence[{position}]"
-        if not isinstance(item, dict) or set(item) - {"kommunenummer", "year", "indicator", "note"}:
-            raise where.error(key, f"expected {{kommunenummer, year, indicator, note}}, got {item!r}")
+    for key, item in _dict_items(where, "secondary_evidence", value, {"kommunenummer", "year", "indicator", "note"}):
         kommunenummer, year, indicator = item.get("kommunenummer"), item.get("year"), item.get("indicator")
         if not isinstance(kommunenummer, str) or not re.fullmatch(r"[0-9]+", kommunenummer):
             raise where.error(f"{key}.kommunenummer", f"expected a quoted kommune number, got {kommunenummer!r}")
@@ -229,13 +234,8 @@ def secondary_for(links: Sequence[SecondaryLink], secondary: pl.DataFrame) -> pl
 
 
 def _evidence(where: _Where, raw: object, direction: str) -> tuple[EvidenceSpec, ...]:
-    if not isinstance(raw, list):
-        raise where.error("evidence", f"expected a list of indicators (may be empty), got {raw!r}")
     out = []
-    for position, item in enumerate(raw):
-        key = f"evidence[{position}]"
-        if not isinstance(item, dict) or set(item) - _EVIDENCE_KEYS:
-            raise where.error(key, f"expected {{{', '.join(sorted(_EVIDENCE_KEYS))}}}, got {item!r}")
+    for key, item in _dict_items(where, "evidence", raw, _EVIDENCE_KEYS):
         indicator = _indicator_id(where, item.get("indicator"), f"{key}.indicator")
         measure = _choice(where, item, "measure", MEASURES) if "measure" in item else None
         if measure is None:
@@ -349,14 +349,9 @@ def load_programme(path: Path | str, secondary_csv: Path | str | None = DEFAULT_
     for record in _records(top, data, "promises"):
         where = _Where(path, record["id"])
         _check_keys(where, record, _PROMISE_KEYS, _PROMISE_REQUIRED)
-        raw = record.get("indicators")
-        if not isinstance(raw, list):
-            raise where.error("indicators", f"expected a list (may be empty), got {raw!r}")
         indicators = []
-        for position, item in enumerate(raw):
-            key = f"indicators[{position}]"
-            if not isinstance(item, dict) or set(item) - {"indicator", "wanted", "relation", "note"}:
-                raise where.error(key, f"expected {{indicator, wanted, relation, note}}, got {item!r}")
+        for key, item in _dict_items(where, "indicators", record.get("indicators"),
+                                     {"indicator", "wanted", "relation", "note"}):
             indicator = _indicator_id(where, item.get("indicator"), f"{key}.indicator")
             if item.get("wanted") not in DIRECTIONS:
                 raise where.error(f"{key}.wanted", f"{item.get('wanted')!r} is not one of up, down")
