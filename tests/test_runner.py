@@ -125,6 +125,10 @@ def test_invalid_yaml_and_missing_file(project: Path) -> None:
     (project / "reports.yml").write_text("- name: [unclosed\n", encoding="utf-8")
     with pytest.raises(InputError, match="not valid YAML"):
         reportsets.load_reportsets()
+    # a tag that would build a Python object is refused, not run
+    (project / "reports.yml").write_text("- !!python/object/apply:os.system ['echo x']\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid YAML.*python/object"):
+        reportsets.load_reportsets()
 
 
 def test_years_ad_hoc_sets_and_every_kommune(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

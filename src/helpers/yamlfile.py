@@ -10,12 +10,18 @@ import yaml
 from helpers.errors import OmsorgError
 
 
+def parse_yaml(text: str) -> Any:
+    """YAML text as Python data, safely (no tags that build objects); with libyaml's parser when PyYAML has it
+    (the same data, seven times faster than the pure-Python one)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def read_yaml(path: Path, error: type[OmsorgError], expected: type = object, what: str = "file", hint: str = "") -> Any:
     """The parsed file; `error` naming the file when it is missing, not YAML, or not of `expected` type."""
     if not path.exists():
         raise error(f"{path}: {what} not found{hint}.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise error(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, expected):

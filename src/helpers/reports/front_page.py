@@ -66,9 +66,11 @@ def _document_title(path: object) -> str:
     """The `document.title` of a claims or programme file, or its file name."""
     import yaml
 
+    from helpers.yamlfile import parse_yaml
+
     file = paths.ROOT / str(path)
     try:
-        title = yaml.safe_load(file.read_text(encoding="utf-8"))["document"]["title"]
+        title = parse_yaml(file.read_text(encoding="utf-8"))["document"]["title"]
     except (OSError, yaml.YAMLError, KeyError, TypeError):  # unreadable file: its name is still a title
         return Path(str(path)).stem
     return str(title)
