@@ -233,24 +233,37 @@ class Reforms:
         for year in self.change_years:
             if not first < year <= last:
                 continue
-            before = self.successors(code, code_year, year - 1)
-            after = self.successors(code, code_year, year)
-            # a pair with the same old and new code is a name change, or the code that continues in a merger
-            changed = self._by_year[year]
-            pairs = [(old, new) for old, new in changed if old in before or new in after]
+            by_old, by_new = self._pairs_by_code[year]
+            # that year's pairs from the codes the area had before or into the codes it had after; a pair
+            # with the same old and new code is a name change, or the code that continues in a merger
+            pairs = {pair for c in self.successors(code, code_year, year - 1) for pair in by_old.get(c, ())}
+            pairs |= {pair for c in self.successors(code, code_year, year) for pair in by_new.get(c, ())}
             if all(old == new for old, new in pairs):
                 continue
             olds = {old for old, _ in pairs}
             news = {new for _, new in pairs}
             # all of that year's pairs into these new codes, so a merger's other members count too
-            sources = {old for old, new in changed if new in news}
+            sources = {old for new in news for old, _ in by_new[new]}
             if len(sources) > len(news):
                 out.append((year, "merger"))
-            elif any(sum(1 for o, _ in changed if o == old) > 1 for old in olds):
+            elif any(len(by_old[old]) > 1 for old in olds):
                 out.append((year, "split"))
             else:
                 out.append((year, "renumbered"))
         return tuple(out)
+
+    @cached_property
+    def _pairs_by_code(self) -> dict[int, tuple[dict[str, list[tuple[str, str]]], dict[str, list[tuple[str, str]]]]]:
+        """Per change year: its (old, new) pairs by old code, and by new code."""
+        out = {}
+        for year, pairs in self._by_year.items():
+            by_old: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            by_new: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for old, new in pairs:
+                by_old[old].append((old, new))
+                by_new[new].append((old, new))
+            out[year] = (dict(by_old), dict(by_new))
+        return out
 
     def borders_changed(self, code: str, code_year: int, first: int, last: int) -> tuple[int, ...]:
         """Years first < Y <= last in which the area of `code` was merged or split (renumbering aside)."""
