@@ -323,6 +323,66 @@ def test_a_dead_kernel_is_retried_once_and_a_slow_run_times_out(project: Path, p
     assert sleeps.seconds < 20
 
 
+@pytest.mark.notebook
+def test_with_one_worker_the_main_process_writes_the_pages_and_they_are_the_same(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_sets(project, [entry("a", value=1), entry("b", value=2)])
+    sets = reportsets.load_reportsets()
+    written: list[str] = []  # pages written by this (the main) process; the workers are other processes
+    write_page = runner.export.write_page
+    monkeypatch.setattr(runner.export, "write_page", lambda path, page: (written.append(Path(path).name),
+                                                                         write_page(path, page))[1])
+    two = runner.run_batch(sets, reports_dir=project / "two", workers=2)
+    assert [r.status for r in two] == ["ok", "ok"] and written == ["index.html"]
+    written.clear()
+    one = runner.run_batch(sets, reports_dir=project / "one", workers=1)
+    assert [r.status for r in one] == ["ok", "ok"] and sorted(written) == ["a.html", "b.html", "index.html"]
+    assert all(r.export_seconds > 0 and r.seconds >= r.execute_seconds + r.export_seconds for r in one)
+    for name in ("a.html", "b.html"):
+        assert (project / "one" / name).read_bytes() == (project / "two" / name).read_bytes()
+
+
+def test_a_page_left_to_the_main_process_fails_its_run_when_the_executed_notebook_is_damaged(
+        tmp_path: Path) -> None:
+    executed = tmp_path / "a.ipynb"
+    executed.write_text("{not json", encoding="utf-8")
+    job = runner.RunJob(name="a", notebook="n.ipynb", parameters={}, html_path=str(tmp_path / "a.html"),
+                        executed_path=str(executed), cwd=str(tmp_path),
+                        context=runner.export.ReportContext(name="a", notebook="n.ipynb"), page=False)
+    result = runner.finish_page(job, runner.RunResult("a", "ok", seconds=1.0))
+    assert result.status == "failed" and f"writing the page from {executed}: NotJSONError" in result.error
+    assert not (tmp_path / "a.html").exists()
+    assert runner.finish_page(job, runner.RunResult("b", "failed", error="x")).error == "x"  # nothing to write
+
+
+def test_a_declined_import_fails_inside_the_block_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers.reports import worker
+
+    (tmp_path / "oms_probe_module.py").write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with worker._declined(("oms_probe_module", "json")):
+        with pytest.raises(ImportError):
+            import oms_probe_module  # noqa: F401
+        import json as again  # already imported: not declined
+
+        assert again is json
+    import oms_probe_module
+
+    assert oms_probe_module.VALUE == 1
+    monkeypatch.delitem(__import__("sys").modules, "oms_probe_module")
+
+
+def test_a_warm_worker_has_not_imported_pyarrow_which_papermill_offers_and_reports_never_use() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from helpers.reports import runner, worker; "
+            "worker.warm_worker(None, runner.NOTEBOOK_MODULES); import papermill.iorw; "
+            "print(sorted(m for m in sys.modules if m.startswith('pyarrow')), 'papermill.engines' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[]", "True"]
+
+
 def test_summary_table() -> None:
     results = [runner.RunResult("long_name", "ok", 1.25), runner.RunResult("b", "failed", 0.5, error="boom"),
                runner.RunResult("c", "skipped")]

@@ -18,15 +18,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import json
 import logging
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -62,6 +65,7 @@ class RunJob:
     static: bool = False
     engine: str = KERNEL
     shared_assets: bool = False
+    page: bool = True  # the worker writes the HTML page; False: the main process does (finish_page)
 
 
 @dataclass
@@ -123,9 +127,29 @@ def _stop(signum: int, frame: FrameType | None) -> None:
         _IN_PROCESS.stop("stopped")
 
 
-def warm_worker(parent_pid: int | None = None, modules: tuple[str, ...] = ()) -> None:
+PAPERMILL_UNUSED = ("pyarrow.fs",)
+"""Optional imports of papermill's that reports never use: pyarrow.fs only serves hdfs:// paths, and importing it
+costs a fresh worker 0.2 s (nothing else in a report imports pyarrow)."""
+
+
+@contextlib.contextmanager
+def _declined(modules: tuple[str, ...]) -> Iterator[None]:
+    """Within the block, importing `modules` raises ImportError, as if the optional packages were absent (a
+    library's `try: import ... except ImportError` then takes its fallback); afterwards they import normally."""
+    hidden = [name for name in modules if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(hidden))
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, "") is None:
+                del sys.modules[name]
+
+
+def warm_worker(parent_pid: int | None = None, modules: tuple[str, ...] = (), pages: bool = True) -> None:
     """Pool initializer: die with the parent, leave Ctrl-C to it, stop on SIGTERM, import papermill once
-    (and `modules`, which the in-process notebooks of the batch import)."""
+    (and `modules`, which the in-process notebooks of the batch import; and the page exporter unless `pages` is
+    False: the main process writes the pages)."""
     if parent_pid is not None:
         die_with_parent(parent_pid)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -134,11 +158,14 @@ def warm_worker(parent_pid: int | None = None, modules: tuple[str, ...] = ()) ->
     gc.disable()  # the imports make objects that live as long as the worker: collecting them is wasted (0.35 s)
     try:
         import nbclient  # noqa: F401
-        import papermill  # noqa: F401
+
+        with _declined(PAPERMILL_UNUSED):
+            import papermill  # noqa: F401
 
         from helpers.reports import inprocess  # noqa: F401 - registers the in-process engine with papermill
 
-        export.html_exporter()
+        if pages:
+            export.html_exporter()
         for module in modules:
             importlib.import_module(module)
     finally:
@@ -324,8 +351,17 @@ def _context_for(job: RunJob, nb: Any) -> export.ReportContext:
     return replace(job.context, title=str(title), data_vintage=str(vintage))
 
 
+def _export(job: RunJob, nb: Any, result: RunResult) -> None:
+    """Export the executed notebook to the job's HTML page (written atomically), timed in `result.export_seconds`."""
+    start = time.perf_counter()
+    page = export.export_html(nb, _context_for(job, nb), static=job.static, shared_assets=job.shared_assets)
+    export.write_page(job.html_path, page)
+    result.export_seconds = time.perf_counter() - start
+
+
 def run_job(job: RunJob) -> RunResult:
-    """Run one report in this process: execute (retrying once on a dead kernel), then export HTML."""
+    """Run one report in this process: execute (retrying once on a dead kernel), then export HTML (unless the
+    job leaves the page to the main process: `finish_page`)."""
     start = time.perf_counter()
     result = RunResult(name=job.name, status=FAILED, output=job.html_path)
     try:
@@ -340,15 +376,28 @@ def run_job(job: RunJob) -> RunResult:
                 raise
         if _STOPPING.is_set():
             raise RunInterrupted("the batch was stopped before the export")
-        executed = time.perf_counter()
-        result.execute_seconds = max(executed - start - result.kernel_seconds, 0.0)
-        page = export.export_html(nb, _context_for(job, nb), static=job.static, shared_assets=job.shared_assets)
-        export.write_page(job.html_path, page)
-        result.export_seconds = time.perf_counter() - executed
+        result.execute_seconds = max(time.perf_counter() - start - result.kernel_seconds, 0.0)
+        if job.page:
+            _export(job, nb, result)
         result.status = OK
     except RunInterrupted as exc:
         result.status, result.error = INTERRUPTED, str(exc)
     except Exception as exc:
         result.error = describe_error(exc)
     result.seconds = time.perf_counter() - start
+    return result
+
+
+def finish_page(job: RunJob, result: RunResult) -> RunResult:
+    """In the main process: write the page of a run that left it here (`job.page` False), from the executed
+    notebook the worker saved; a page that cannot be written fails the run."""
+    if job.page or result.status != OK:
+        return result
+    try:
+        import nbformat
+
+        _export(job, nbformat.read(job.executed_path, as_version=4), result)
+    except Exception as exc:
+        result.status, result.error = FAILED, f"writing the page from {job.executed_path}: {describe_error(exc)}"
+    result.seconds += result.export_seconds
     return result
