@@ -7,6 +7,6 @@ import this module again as `__mp_main__`, and need none of it.
 import sys
 
 if __name__ == "__main__":
-    from helpers.cli import main
+    from helpers.cli import run
 
-    sys.exit(main())
+    sys.exit(run())
