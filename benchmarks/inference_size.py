@@ -21,7 +21,7 @@ from helpers import analysis
 from helpers.analysis._its import fit_years, series_by_unit
 from helpers.errors import InputError
 from helpers.sources.indicators import DEFAULT_REPORT_SET
-from helpers.table.build import load_indicators
+from helpers.table.processed import load_indicators
 from helpers.table.reforms import load_reforms
 
 IDS = [i for i in DEFAULT_REPORT_SET if i != "institution_places_per_100_80plus"]

@@ -80,7 +80,7 @@ def display_bundle(value: object) -> dict:
 
 def load(kommune: str, before: list[int], after: list[int]) -> tuple[Any, Any, Any]:
     from helpers.reports.parameters import check_report_parameters, check_structure
-    from helpers.table.build import table_for_structure
+    from helpers.table.processed import table_for_structure
     from helpers.table.reforms import load_reforms
 
     reforms = load_reforms()

@@ -127,7 +127,7 @@ def test_invalid_yaml_and_missing_file(project: Path) -> None:
         reportsets.load_reportsets()
     # a tag that would build a Python object is refused, not run
     (project / "reports.yml").write_text("- !!python/object/apply:os.system ['echo x']\n", encoding="utf-8")
-    with pytest.raises(InputError, match="not valid YAML.*python/object"):
+    with pytest.raises(InputError, match=r"not valid YAML.*python/object"):
         reportsets.load_reportsets()
 
 
@@ -362,7 +362,7 @@ def test_a_declined_import_fails_inside_the_block_only(tmp_path: Path, monkeypat
     monkeypatch.syspath_prepend(str(tmp_path))
     with worker._declined(("oms_probe_module", "json")):
         with pytest.raises(ImportError):
-            import oms_probe_module  # noqa: F401
+            import oms_probe_module
         import json as again  # already imported: not declined
 
         assert again is json

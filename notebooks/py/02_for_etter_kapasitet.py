@@ -27,7 +27,7 @@ detailed = True
 
 # %%
 from helpers.reports.parameters import check_report_parameters, check_structure
-from helpers.table.build import table_for_structure
+from helpers.table.processed import table_for_structure
 from helpers.table.reforms import load_reforms
 
 reforms = load_reforms()

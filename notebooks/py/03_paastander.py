@@ -29,7 +29,7 @@ from helpers.present import charts, text
 from helpers.present.safe_text import bullets, code, format_markdown, join_markdown, markdown
 from helpers.present.tables import display_table
 from helpers.table import caveats
-from helpers.table.build import load_indicators
+from helpers.table.processed import load_indicators
 from helpers.table.reforms import load_reforms
 
 table = load_indicators()

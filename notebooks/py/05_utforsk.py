@@ -23,7 +23,7 @@ kommuner, indicators, structure = atlas.check_parameters(kommuner, indicators, s
 # %%
 from IPython.display import Markdown, display
 
-from helpers.table.build import load_indicators
+from helpers.table.processed import load_indicators
 
 tabell = load_indicators()  # data/processed/indicators.parquet (bygges fra øyeblikksbildet om den mangler)
 display(Markdown(f"Tabellen har {tabell.height:,} rader.".replace(",", "\u00a0")))

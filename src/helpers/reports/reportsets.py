@@ -209,7 +209,7 @@ def _structure_rows(structure: str, root: Path | None = None) -> pl.DataFrame:
     """The rows of one structure in data/processed/indicators.parquet (read once per plan)."""
     import polars as pl
 
-    from helpers.table.build import unreadable
+    from helpers.table.processed import unreadable
 
     parquet = paths.indicators_parquet(root)
     if not parquet.exists():

@@ -41,7 +41,7 @@ def input_hashes(root: Path) -> dict[str, str]:
     each verified against its manifest first (DataError naming the file when one does not match)."""
     raw = verify_raw(paths.raw_dir(root), built_live_run(root))
     hashes = {f"data/raw/{name}": digest for name, digest in raw.items()}
-    # the tables notebooks read (helpers.table.build.table_for_structure): the default one and any other
+    # the tables notebooks read (helpers.table.processed.table_for_structure): the default one and any other
     # structure year's, from the processed folder the notebooks are pointed at
     for table in sorted(paths.processed_dir(root).glob("indicators*.parquet")):
         hashes[f"processed/{table.name}"] = sha256_file(table)

@@ -2,6 +2,6 @@
 
 Kommune reforms (`reforms`, `breaks`, `neighbours`), harmonisation (`harmonise`), population denominators
 (`population`), derived rates (`rates`), quality flags and symbols (`flags`, `outliers`), validation
-(`validate`), the build (`build`), data-quality summaries (`quality`, `reconcile`) and the caveats register
-(`caveats`, `caveats.yml`). Imports only from sources and the base modules.
+(`validate`), the build (`build`) and reading its result (`processed`), data-quality summaries (`quality`,
+`reconcile`) and the caveats register (`caveats`, `caveats.yml`). Imports only from sources and the base modules.
 """

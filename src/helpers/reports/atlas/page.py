@@ -119,10 +119,10 @@ def render_atlas(
 ) -> Path:
     """Write the self-contained atlas page (atomically) and return its path.
 
-    `table` defaults to `build.load_indicators()` (built from the snapshot when absent).
+    `table` defaults to `processed.load_indicators()` (built from the snapshot when absent).
     """
     if table is None:
-        from helpers.table.build import load_indicators
+        from helpers.table.processed import load_indicators
 
         table = load_indicators()
     return atomic_write_text(Path(out), atlas_html(atlas_data(table, structure), default))
