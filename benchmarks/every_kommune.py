@@ -62,6 +62,16 @@ def sample_peak(process: subprocess.Popen, interval: float = 0.2) -> dict[str, i
     return peak
 
 
+def run_measured(command: list[str], env: dict[str, str], cwd: Path
+                 ) -> tuple[subprocess.Popen, str, str, float, dict[str, int]]:
+    """Run `command` to its end: (the finished process, stdout, stderr, wall seconds, {"bytes": peak memory})."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = sample_peak(process)
+    out, err = process.communicate()
+    return process, out, err, time.perf_counter() - started, peak
+
+
 def site_root(tmp: Path) -> Path:
     """A project root whose data/ and notebooks/ are this project's, and whose reports/ is empty."""
     root = tmp / "project"
@@ -103,12 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = " ".join(["python", *command[1:12]]) + (" ..." if len(command) > 12 else "")
         print(f"{shown}  ({len(chosen)} of {total} kommuner; "
               f"{len(left_out)} left out for lack of data; {os.cpu_count()} CPUs)")
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
-        peak = sample_peak(process)
-        out, err = process.communicate()
-        wall = time.perf_counter() - started
+        process, out, err, wall, peak = run_measured(command, env, root)
         reports = root / "reports"
         pages = [p for p in reports.glob("kommune_*.html")]
         assets = sum(p.stat().st_size for p in (reports / "assets").glob("*")) if (reports / "assets").exists() else 0

@@ -16,23 +16,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from every_kommune import sample_peak, site_root
+from every_kommune import run_measured, site_root
 
 
 def one_run(command: list[str], root: Path, env: dict[str, str]) -> tuple[float, float, int, str]:
     """(wall seconds, seconds of the run itself, peak bytes of the command and its worker, exit summary)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    peak = sample_peak(process)
-    out, err = process.communicate()
-    wall = time.perf_counter() - started
+    process, out, err, wall, peak = run_measured(command, env, root)
     states = list((root / "reports" / ".state").glob("kommune_*.json"))
     run = json.loads(states[0].read_text(encoding="utf-8"))["seconds"] if states else float("nan")
     summary = next((line for line in out.splitlines() if " ok, " in line), err.strip()[-200:])
