@@ -72,12 +72,13 @@ def run_measured(command: list[str], env: dict[str, str], cwd: Path
     return process, out, err, time.perf_counter() - started, peak
 
 
-def site_root(tmp: Path) -> Path:
-    """A project root whose data/ and notebooks/ are this project's, and whose reports/ is empty."""
-    root = tmp / "project"
+def site_root(tmp: Path, checkout: Path = paths.ROOT) -> Path:
+    """A project root whose data/ is this project's, whose notebooks/ are `checkout`'s (this project's by
+    default), and whose reports/ is empty."""
+    root = tmp / f"project-{checkout.name}"
     root.mkdir()
-    for name in ("data", "notebooks"):
-        (root / name).symlink_to(paths.ROOT / name, target_is_directory=True)
+    (root / "data").symlink_to(paths.ROOT / "data", target_is_directory=True)
+    (root / "notebooks").symlink_to(checkout / "notebooks", target_is_directory=True)
     return root
 
 
