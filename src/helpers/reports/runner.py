@@ -7,7 +7,8 @@
   cluster: `run_batch(sets, executor=Client(...).get_executor())`. What runs in a worker (a notebook in
   the worker itself or in a fresh kernel over IPC, timeouts, one retry of a dead kernel) is helpers.reports.worker;
   `engine="auto"` lets each notebook's metadata choose (helpers.reports.inprocess), `"kernel"` gives every run a
-  fresh kernel.
+  fresh kernel. With one worker (an ad hoc report, `--workers 1`) this process writes the pages from the
+  executed notebooks while the worker runs the next (`pages_in_main`).
 - Incremental: a run whose notebook bytes, parameters, input sha256s (data/processed/indicators.parquet and
   every raw file, verified against its manifest before the batch starts), package versions and helpers
   source are unchanged since its last successful run is skipped (`force=True` overrides). State lives in
