@@ -342,6 +342,21 @@ def test_with_one_worker_the_main_process_writes_the_pages_and_they_are_the_same
         assert (project / "one" / name).read_bytes() == (project / "two" / name).read_bytes()
 
 
+@pytest.mark.notebook
+def test_an_exporter_that_cannot_start_in_the_main_process_fails_each_page_not_the_batch(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(runner.export, "ready_exporter", broken)
+    monkeypatch.setattr(runner.export, "export_html", broken)
+    results = runner.run_batch([reportsets.ReportSet("a", "notebooks/simple.ipynb", "a.html", {"value": 1})],
+                               workers=1)
+    assert [r.status for r in results] == ["failed"]
+    assert "writing the page from" in results[0].error and "RuntimeError: template missing" in results[0].error
+    assert not (project / "reports" / "a.html").exists() and (project / "reports" / "index.html").exists()
+
+
 def test_a_page_left_to_the_main_process_fails_its_run_when_the_executed_notebook_is_damaged(
         tmp_path: Path) -> None:
     executed = tmp_path / "a.ipynb"

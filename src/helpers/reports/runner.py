@@ -371,7 +371,8 @@ def _run_planned(work: Plan, root: Path, reports_dir: Path, executor: Executor |
 
     def prepare() -> None:  # while the workers run
         if here:
-            export.ready_exporter()
+            with contextlib.suppress(Exception):  # an exporter that cannot start fails each page, with its message
+                export.ready_exporter()
         front_page_ready(root)
 
     with signals_as_requests() as stop:
