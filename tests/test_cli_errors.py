@@ -112,3 +112,18 @@ def test_the_reports_folder_must_be_writable(root: Path) -> None:
                                       "parameters: {}}\n")
     err = one_line(helpers_cli(root, "report", "--all"))
     assert "reports" in err and "check that the disk has room and the path is writable" in err
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`python -m helpers list | head -1`: no message about a broken pipe (or a full disk), exit code 141."""
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "n.ipynb").write_text("{}", encoding="utf-8")
+    (tmp_path / "reports.yml").write_text("- name: a\n  notebook: notebooks/n.ipynb\n  output: a.html\n"
+                                          "  parameters: {}\n", encoding="utf-8")
+    environment = {**os.environ, "OMSORGSKAPASITET_ROOT": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "helpers", "list"], env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    process.stdout.close()  # before the command has printed anything
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (141, "")

@@ -8,8 +8,10 @@ Ctrl-C, SIGTERM and SIGHUP stop a command cleanly with one line and exit code 12
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -250,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OmsorgError as exc:
         print(error_text(exc), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _reader_gone()
     except OSError as exc:  # disk full, permission denied... on a file no check foresaw
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"omsorgskapasitet: {where}{exc.strerror or exc}; check that the disk has room and the path is "
@@ -260,11 +264,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code(exc)
 
 
+def _reader_gone() -> int:
+    """The reader of standard output went away (`... | head`): nothing more to say to it; exit as a program
+    stopped by SIGPIPE does, without a message."""
+    with contextlib.suppress(OSError, ValueError):  # later writes and the final flush go nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
+
+
 def run() -> int:
     """The program's entry point (`python -m helpers`, `omsorgskapasitet`): `main`, then a quick exit. The
     interpreter's last garbage collection would walk every object the command made (0.3 s after a report);
     frozen objects are left to the operating system, which frees the whole process anyway."""
     code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _reader_gone()
     gc.freeze()
     return code
 
