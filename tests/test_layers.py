@@ -1,6 +1,7 @@
 """The package's layers: a module imports only from its own layer or the layers below it.
 
-    base      helpers.errors, paths, atomic, processes, yamlfile, file_cache, source_digest, group_choices
+    base      helpers.errors, paths, atomic, processes, yamlfile, file_cache, disk_cache, source_digest,
+              group_choices
     sources   helpers.sources   readers of data/raw, the manifest, the SSB/KLASS client, the catalogue, the schema
     table     helpers.table     build, validation, reforms, harmonisation, population, rates, outliers, caveats
     analysis  helpers.analysis  estimation (numbers only)
@@ -21,7 +22,8 @@ import pytest
 from helpers import paths
 
 LAYERS = ("base", "sources", "table", "analysis", "present", "reports", "cli")
-BASE = {"errors", "paths", "atomic", "processes", "yamlfile", "file_cache", "source_digest", "group_choices",
+BASE = {"errors", "paths", "atomic", "processes", "yamlfile", "file_cache", "disk_cache", "source_digest",
+        "group_choices",
         "__init__"}
 PACKAGE = paths.ROOT / "src" / "helpers"
 

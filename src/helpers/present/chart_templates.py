@@ -29,23 +29,19 @@ the real Altair chart is built directly.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import hashlib
 import json
 import re
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import altair as alt
 import narwhals.stable.v1 as nw
 import polars as pl
 
-from helpers import paths
-from helpers.atomic import atomic_write_text
+from helpers.disk_cache import kept
 from helpers.source_digest import helpers_digest_at_start
 
 Words = Mapping[str, str | int | float]
@@ -187,23 +183,11 @@ def _template(spec: Callable[..., Any], words: Words, frames: Frames, shape: Any
     with _LOCK:
         if key in _TEMPLATES:
             return _TEMPLATES[key]
-    stored = _stored_path(key)
-    try:
-        template = _Template.from_json(stored.read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
-        template = build()
-        with contextlib.suppress(OSError):
-            stored.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(stored, template.to_json())
+    # kept between processes under the key, Altair's version and the helpers source (a code change rebuilds)
+    template = kept("chart-templates", [repr(key), version("altair"), helpers_digest_at_start()], build,
+                    suffix=".json", dump=_Template.to_json, load=_Template.from_json)
     with _LOCK:
         return _TEMPLATES.setdefault(key, template)
-
-
-def _stored_path(key: tuple[Any, ...]) -> Path:
-    """Where a template is kept between processes: the per-user cache folder, under a name made of the key,
-    Altair's version and the helpers source (any code change builds the templates again)."""
-    identity = json.dumps([repr(key), version("altair"), helpers_digest_at_start()])
-    return paths.cache_dir() / "chart-templates" / f"{hashlib.sha256(identity.encode('utf-8')).hexdigest()}.json"
 
 
 class FilledChart:

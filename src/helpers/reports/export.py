@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import hashlib
@@ -33,8 +32,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from helpers import paths
 from helpers.atomic import atomic_path, atomic_write_text
+from helpers.disk_cache import kept
 from helpers.errors import InputError
 from helpers.reports import csp
 
@@ -189,17 +188,15 @@ def vega_bundle() -> str:
     vl-convert version; the bundle defines `vegaEmbed` on `window` (its `vega` and `vegaLite` are null),
     and helpers.reports.csp's wrapper follows it, so that charts draw under the pages' content security policy.
     """
-    target = paths.cache_dir() / f"vega-bundle-vl-convert-{version('vl-convert-python')}.js"
-    if target.exists():
-        return target.read_text(encoding="utf-8") + csp.VEGA_EMBED_WRAPPER
-    import vl_convert
+    def build() -> str:
+        import vl_convert
 
-    # Wrapped in a function so its top-level names stay out of the page's global scope.
-    script = "(function () {\n" + vl_convert.javascript_bundle() + "\n})();"
-    script = script.replace("</script", "<\\/script").replace("<!--", "<\\!--")
-    with contextlib.suppress(OSError):  # no writable cache folder: build it again next time
-        atomic_write_text(target, script)
-    return script + csp.VEGA_EMBED_WRAPPER
+        # Wrapped in a function so its top-level names stay out of the page's global scope.
+        script = "(function () {\n" + vl_convert.javascript_bundle() + "\n})();"
+        return script.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+
+    bundle = kept("vega-bundle", ["vl-convert", version("vl-convert-python")], build, suffix=".js")
+    return bundle + csp.VEGA_EMBED_WRAPPER
 
 
 def write_page(target: Path | str, text: str) -> Path:

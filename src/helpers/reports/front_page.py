@@ -190,12 +190,12 @@ def _map_spec(values: list[dict[str, Any]], year: int) -> dict[str, Any]:
 def _overview_map(table_path: Path, mtime: float) -> str | None:
     """The map for a table file, kept on disk by the file's size and time and the helpers source (the
     command that writes the index after one report should not draw it or import the atlas again)."""
-    from helpers.present import svg_cache
+    from helpers import disk_cache
     from helpers.source_digest import helpers_digest_at_start
 
     stat = table_path.stat()
     key = ["front-page-map", str(table_path.resolve()), stat.st_size, stat.st_mtime_ns, helpers_digest_at_start()]
-    drawn = svg_cache.kept("front-page", key, lambda: _draw_overview_map(table_path) or "")
+    drawn = disk_cache.kept("front-page", key, lambda: _draw_overview_map(table_path) or "", suffix=".svg")
     return drawn or None
 
 
