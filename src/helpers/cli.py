@@ -101,7 +101,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from helpers.table import build
 
     table = build.build_indicators(structure_year=args.structure_year, source=args.source)
-    print(f"wrote {paths.project_root() / 'data' / 'processed' / 'indicators.parquet'} ({table.height} rows)")
+    print(f"wrote {paths.indicators_parquet()} ({table.height} rows)")
     return 0
 
 
@@ -161,8 +161,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                          f"got {args.timeout:g}.")
     export.run_timestamp()  # a bad SOURCE_DATE_EPOCH stops the batch before it starts
     # the workers start importing now, while the sets are read and the batch is planned
-    pool = None if args.dask else runner.start_pool(min(args.workers or runner.default_workers(), _most_sets(args)),
-                                                    args.engine)
+    pool = None if args.dask else runner.start_pool(runner.pool_size(args.workers, _most_sets(args)),
+                                                    runner.pool_modules([args.engine]))
     try:
         sets = _selected_sets(args)
         executor = _dask_executor(args.dask) if args.dask else None
@@ -183,7 +183,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(runner.summary_table(results))
     if args.all:
         cmd_atlas(argparse.Namespace(out=None))
-    print(f"index: {paths.project_root() / 'reports' / 'index.html'}")
+    print(f"index: {paths.reports_dir() / 'index.html'}")
     return 1 if any(result.status == runner.FAILED for result in results) else 0
 
 

@@ -77,7 +77,6 @@ from helpers.reports.worker import (  # noqa: F401  (part of this module's inter
 from helpers.sources.manifest import sha256_file
 
 EXECUTED_DIR = ".executed"
-ENGINES = (AUTO, INPROCESS, KERNEL)
 NOTEBOOK_MODULES = ("polars", "altair", "helpers.reports.report_data", "helpers.present.charts", "helpers.present.text",
                     "helpers.present.tables", "scipy.optimize")
 """Imported by each worker before its first in-process run (what the report notebooks import; scipy.optimize
@@ -121,6 +120,17 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+def pool_size(workers: int | None, runs: int) -> int:
+    """Worker processes for `runs` runs: `workers` (default: the CPU count), never more than there are runs."""
+    return min(workers or default_workers(), runs)
+
+
+def pool_modules(engines: Iterable[str]) -> tuple[str, ...]:
+    """What a pool's workers import before their first run: the report notebooks' modules, unless every run
+    gets a fresh kernel."""
+    return NOTEBOOK_MODULES if any(engine != KERNEL for engine in engines) else ()
+
+
 def pages_in_main(workers: int) -> bool:
     """True when the main process writes the pages: with one worker it would otherwise only wait, and the
     worker then need not import the page exporter (0.3 s) nor export (0.25 s the first time) before the one
@@ -136,10 +146,10 @@ def make_pool(workers: int, modules: tuple[str, ...] = ()) -> ProcessPoolExecuto
                                initargs=(os.getpid(), modules, not pages_in_main(workers)))
 
 
-def start_pool(workers: int, engine: str = AUTO) -> ProcessPoolExecutor:
-    """A pool whose `workers` processes start now, importing what the runs need while the batch is still being
-    planned (for `run_batch(pool=...)`; with engine KERNEL without the in-process notebooks' modules)."""
-    pool = make_pool(workers, () if engine == KERNEL else NOTEBOOK_MODULES)
+def start_pool(workers: int, modules: tuple[str, ...] = ()) -> ProcessPoolExecutor:
+    """A pool whose `workers` processes start now, importing what the runs need (`pool_modules`) while the batch
+    is still being planned (for `run_batch(pool=...)`)."""
+    pool = make_pool(workers, modules)
     for _ in range(workers):
         pool.submit(int)  # a task per worker makes the pool start its processes
     return pool
@@ -333,8 +343,7 @@ def run_batch(
                     write_index(reports_dir)
                 return list(work.skipped)
             if executor is None and pool is None:
-                size = min(workers or default_workers(), len(work.to_run))
-                pool = start_pool(size, KERNEL if INPROCESS not in (work.engines or {}).values() else AUTO)
+                pool = start_pool(pool_size(workers, len(work.to_run)), pool_modules((work.engines or {}).values()))
             return _run_planned(work, root, reports_dir, executor, pool, workers, static=static, timeout=timeout,
                                 kernel_name=kernel_name, progress=progress, shared_assets=shared_assets)
     finally:
@@ -350,7 +359,7 @@ def _run_planned(work: Plan, root: Path, reports_dir: Path, executor: Executor |
 
     add_jobs(work, root, reports_dir, static=static, timeout=timeout, kernel_name=kernel_name,
              shared_assets=shared_assets)
-    here = executor is None and pages_in_main(min(workers or default_workers(), len(work.jobs)))
+    here = executor is None and pages_in_main(pool_size(workers, len(work.jobs)))
     if here:
         work.jobs[:] = [replace(job, page=False) for job in work.jobs]
     jobs = {job.name: job for job in work.jobs}
@@ -401,14 +410,14 @@ def _run_rounds(jobs: list[RunJob], record: Any, executor: Executor | None, work
     record what finishes within STOP_GRACE, and return. `first`: the own pool of the first round, already
     started (a pool whose start failed counts as lost workers); `prepare()` runs once the jobs are submitted."""
     own, pending = executor is None, jobs
-    modules = NOTEBOOK_MODULES if any(job.engine == INPROCESS for job in jobs) else ()
+    modules = pool_modules(job.engine for job in jobs)
     for final in (False, True):
         if not own:
             pool = executor
         elif first is not None and not final:
             pool = first
         else:
-            pool = make_pool(min(workers or default_workers(), len(pending)), modules)
+            pool = make_pool(pool_size(workers, len(pending)), modules)
         try:
             futures = {pool.submit(run_job, job): job for job in pending}
         except BrokenProcessPool:  # its workers died while starting: the second round starts new ones

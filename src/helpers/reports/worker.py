@@ -165,7 +165,7 @@ def warm_worker(parent_pid: int | None = None, modules: tuple[str, ...] = (), pa
         from helpers.reports import inprocess  # noqa: F401 - registers the in-process engine with papermill
 
         if pages:
-            export.html_exporter()
+            export.ready_exporter()
         for module in modules:
             importlib.import_module(module)
     finally:
