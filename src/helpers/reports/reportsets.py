@@ -209,15 +209,10 @@ def _structure_rows(structure: str, root: Path | None = None) -> pl.DataFrame:
     """The rows of one structure in data/processed/indicators.parquet (read once per plan)."""
     import polars as pl
 
-    from helpers.table.processed import unreadable
+    from helpers.table.processed import load_indicators
 
     parquet = paths.indicators_parquet(root)
-    if not parquet.exists():
-        raise InputError(f"{parquet}: not found; run `python -m helpers build` first.")
-    try:
-        rows = pl.read_parquet(parquet).filter(pl.col("structure") == structure)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise unreadable(parquet, exc) from None
+    rows = load_indicators(parquet, build_if_missing=False).filter(pl.col("structure") == structure)
     if rows.is_empty():
         raise DataError(f"{parquet}: no kommune with structure == {structure!r}.")
     return rows
