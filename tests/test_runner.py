@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -384,13 +386,10 @@ def test_a_declined_import_fails_inside_the_block_only(tmp_path: Path, monkeypat
     import oms_probe_module
 
     assert oms_probe_module.VALUE == 1
-    monkeypatch.delitem(__import__("sys").modules, "oms_probe_module")
+    monkeypatch.delitem(sys.modules, "oms_probe_module")
 
 
 def test_a_warm_worker_has_not_imported_pyarrow_which_papermill_offers_and_reports_never_use() -> None:
-    import subprocess
-    import sys
-
     code = ("import sys; from helpers.reports import runner, worker; "
             "worker.warm_worker(None, runner.NOTEBOOK_MODULES); import papermill.iorw; "
             "print(sorted(m for m in sys.modules if m.startswith('pyarrow')), 'papermill.engines' in sys.modules)")
